@@ -45,8 +45,9 @@ type Blob struct {
 // from the packs.
 //
 // Lookup returns ErrNotFound for an unknown ID. AddPack records a sealed pack
-// and the locations of its blobs; it is durable when it returns. An ID that
-// is already located elsewhere keeps its old location.
+// and the locations of its blobs; it is durable when it returns. A location
+// given to AddPack replaces any earlier one for the same ID (gc moves live
+// blobs into new packs this way).
 type Locator interface {
 	Lookup(ctx context.Context, id ID) (Location, error)
 	AddPack(ctx context.Context, pack PackID, blobs []Blob) error
