@@ -1,0 +1,72 @@
+package cas
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// checkLocation rejects a Location that no valid record can have, before
+// anything is allocated or read for it.
+func checkLocation(loc Location) error {
+	h := recordHeader{kind: loc.Kind, codec: loc.Codec, rawLen: loc.RawLen, storedLen: loc.Length}
+	if err := h.validate(); err != nil {
+		return fmt.Errorf("%w: invalid location: %v", ErrCorrupt, err)
+	}
+	return nil
+}
+
+// readVerified reads the record of id at loc into rec (which must be
+// recordHdrSize+loc.Length long), checks its header against id and loc,
+// decodes the payload and checks its hash. It returns the blob, which for
+// codecRaw is rec[recordHdrSize:] itself.
+func (ps *PackStore) readVerified(id ID, loc Location, rec []byte) ([]byte, error) {
+	raw, err := ps.readVerifiedErr(id, loc, rec)
+	if err != nil {
+		return nil, fmt.Errorf("cas: get %s from pack %s: %w", id, loc.Pack, err)
+	}
+	return raw, nil
+}
+
+func (ps *PackStore) readVerifiedErr(id ID, loc Location, rec []byte) ([]byte, error) {
+	if err := ps.readRecord(loc, rec); err != nil {
+		return nil, err
+	}
+	h, err := decodeRecordHeader(rec[:recordHdrSize], int64(loc.Offset))
+	if err != nil {
+		return nil, err
+	}
+	if !h.matches(id, loc) {
+		return nil, fmt.Errorf("%w: record at offset %d is not the one the location describes", ErrCorrupt, loc.Offset)
+	}
+	return decodeVerify(h, rec[recordHdrSize:])
+}
+
+// decodeVerify decompresses a record's payload and checks its hash.
+func decodeVerify(h recordHeader, payload []byte) ([]byte, error) {
+	raw, err := decompress(h.codec, payload, h.rawLen)
+	if err != nil {
+		return nil, err
+	}
+	if Sum(raw) != h.id {
+		return nil, fmt.Errorf("%w: content does not hash to %s", ErrCorrupt, h.id)
+	}
+	return raw, nil
+}
+
+// readRecord reads len(rec) bytes at loc.Offset of loc.Pack.
+func (ps *PackStore) readRecord(loc Location, rec []byte) error {
+	h, err := ps.files.acquire(loc.Pack)
+	if err != nil {
+		return err
+	}
+	defer ps.files.release(h)
+	n, err := h.f.ReadAt(rec, int64(loc.Offset))
+	if n == len(rec) {
+		return nil
+	}
+	if errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: record at offset %d runs past the end of the pack", ErrCorrupt, loc.Offset)
+	}
+	return fmt.Errorf("cas: read pack %s: %w", loc.Pack, err)
+}
