@@ -1,0 +1,235 @@
+//go:build unix
+
+package index
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cafs/cafs/cas"
+)
+
+// Memory figures: go test -run '^$' -bench 'StatCache1M|Ingest1M' -benchtime 1x ./index/
+// Run them one at a time (-bench with a single name) for honest peak-RSS
+// numbers: VmHWM is a process-wide high-water mark.
+
+func BenchmarkAddPack(b *testing.B) {
+	db, _ := openTemp(b)
+	const n = 100_000
+	b.ReportAllocs()
+	var cpu time.Duration
+	for i := 0; b.Loop(); i++ {
+		b.StopTimer()
+		p := testPack(i)
+		blobs := testBlobs(p, i*n, n)
+		start := cpuTime()
+		b.StartTimer()
+		mustAddPack(b, db, p, blobs)
+		cpu += cpuTime() - start
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/location")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*n), "cpu-ns/location")
+}
+
+func BenchmarkLookup(b *testing.B) {
+	db, _ := openTemp(b)
+	const packs, per = 10, 100_000 // 1M locations
+	for i := range packs {
+		p := testPack(i)
+		mustAddPack(b, db, p, testBlobs(p, i*per, per))
+	}
+	ids := make([]cas.ID, 1<<16)
+	for i := range ids {
+		ids[i] = testID((i * 7919) % (packs * per))
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			if _, err := db.Lookup(ctx, ids[i%int64(len(ids))]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkStatCache1M puts 1M stat entries from 8 goroutines through one
+// StatBatch, then reads them all back, reporting peak memory of each phase.
+func BenchmarkStatCache1M(b *testing.B) {
+	db, _ := openTemp(b)
+	const files, workers = 1_000_000, 8
+	b.Run("put", func(b *testing.B) {
+		for b.Loop() {
+			peak := measurePeak(func() { putStats(b, db, files, workers) })
+			peak.report(b)
+		}
+	})
+	b.Run("get", func(b *testing.B) {
+		for b.Loop() {
+			peak := measurePeak(func() { getStats(b, db, files, workers) })
+			peak.report(b)
+		}
+	})
+}
+
+// BenchmarkIngest1M mimics ingesting a 1M-file tree: 1M stat entries and
+// 1M locations (1000 packs of 1000 blobs) written concurrently.
+func BenchmarkIngest1M(b *testing.B) {
+	const files, workers, packSize = 1_000_000, 8, 1000
+	for i := 0; b.Loop(); i++ {
+		db, _ := openTemp(b)
+		peak := measurePeak(func() {
+			var wg sync.WaitGroup
+			wg.Go(func() { putStats(b, db, files, workers) })
+			wg.Go(func() {
+				for j := range files / packSize {
+					p := testPack(j)
+					mustAddPack(b, db, p, testBlobs(p, j*packSize, packSize))
+				}
+			})
+			wg.Wait()
+		})
+		peak.report(b)
+	}
+}
+
+func statPath(i int) string {
+	return fmt.Sprintf("/home/someone/datasets/run%03d/shard%04d/sample-%07d.bin", i%1000, i/1000%1000, i)
+}
+
+func putStats(tb testing.TB, db *DB, files, workers int) {
+	batch := db.NewStatBatch()
+	defer batch.Cancel()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < files; i += workers {
+				if err := batch.Put(statPath(i), testStat(i)); err != nil {
+					tb.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := batch.Flush(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func getStats(tb testing.TB, db *DB, files, workers int) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < files; i += workers {
+				if _, ok, err := db.GetStat(ctx, statPath(i)); err != nil || !ok {
+					tb.Errorf("GetStat %d: %v, %v", i, ok, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// peaks are the highest memory figures seen while a function ran.
+type peaks struct {
+	heapAlloc, heapSys, rssAnon, rssFile, rss uint64 // bytes
+	hwm                                       uint64 // process VmHWM at the end
+}
+
+// measurePeak runs fn, sampling memory every 10 ms.
+func measurePeak(fn func()) peaks {
+	var p peaks
+	var mu sync.Mutex
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		st := procStatus()
+		mu.Lock()
+		defer mu.Unlock()
+		p.heapAlloc = max(p.heapAlloc, ms.HeapAlloc)
+		p.heapSys = max(p.heapSys, ms.HeapSys)
+		p.rssAnon = max(p.rssAnon, st["RssAnon"])
+		p.rssFile = max(p.rssFile, st["RssFile"])
+		p.rss = max(p.rss, st["VmRSS"])
+		p.hwm = st["VmHWM"]
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	})
+	fn()
+	close(done)
+	wg.Wait()
+	sample()
+	return p
+}
+
+func (p peaks) report(b *testing.B) {
+	const mb = 1 << 20
+	b.ReportMetric(float64(p.heapAlloc)/mb, "peak-heap-MB")
+	b.ReportMetric(float64(p.heapSys)/mb, "peak-heapsys-MB")
+	b.ReportMetric(float64(p.rss)/mb, "peak-rss-MB")
+	b.ReportMetric(float64(p.rssAnon)/mb, "peak-rss-anon-MB")
+	b.ReportMetric(float64(p.rssFile)/mb, "peak-rss-file-MB")
+	b.ReportMetric(float64(p.hwm)/mb, "VmHWM-MB")
+}
+
+// cpuTime returns the user+system CPU time of the process so far, which
+// (unlike wall time) is meaningful on a shared, overloaded machine.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procStatus returns the kB fields of /proc/self/status in bytes (empty off
+// Linux).
+func procStatus() map[string]uint64 {
+	m := map[string]uint64{}
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return m
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		v = strings.TrimSpace(v)
+		if !ok || !strings.HasSuffix(v, " kB") {
+			continue
+		}
+		if n, err := strconv.ParseUint(strings.TrimSuffix(v, " kB"), 10, 64); err == nil {
+			m[k] = n << 10
+		}
+	}
+	return m
+}
