@@ -1,0 +1,269 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cafs/cafs/cas"
+	"github.com/cafs/cafs/index"
+)
+
+// ErrChanged is returned when a file changes while it is being read.
+var ErrChanged = errors.New("snapshot: file changed while it was read")
+
+// IngestStats are live counters of a running snapshot, safe to read from
+// another goroutine (a progress display polls them).
+type IngestStats struct {
+	Files, Dirs, Symlinks atomic.Uint64
+	Bytes                 atomic.Uint64 // content bytes in the tree
+	ReadBytes             atomic.Uint64 // bytes actually read (not skipped by the stat cache)
+	Reused                atomic.Uint64 // files whose stat information was unchanged
+}
+
+// SnapshotOptions tune Snapshot.
+type SnapshotOptions struct {
+	Name, Message string
+	Stats         *IngestStats     // optional live counters
+	Warn          func(msg string) // skipped special files; default: ignore
+	Workers       int              // chunk hashing/compression workers; default GOMAXPROCS
+}
+
+// Snapshot ingests the directory tree at dir and records it. The returned
+// record is acknowledged: it is durable and survives a crash.
+func (r *Repo) Snapshot(ctx context.Context, dir string, opts SnapshotOptions) (Record, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if opts.Name != "" {
+		if err := CheckName(opts.Name); err != nil {
+			return Record{}, err
+		}
+	}
+	abs, err := sourceDir(dir)
+	if err != nil {
+		return Record{}, err
+	}
+	root, stats, err := r.ingest(ctx, abs, opts)
+	if err != nil {
+		return Record{}, err
+	}
+	host, _ := os.Hostname()
+	rec := Record{Root: root, Name: opts.Name, Message: opts.Message, Time: r.now().UTC(), Source: abs, Host: host,
+		Size: stats.Bytes.Load(), Files: stats.Files.Load(), Dirs: stats.Dirs.Load(), Symlinks: stats.Symlinks.Load()}
+	return r.commitRecord(ctx, rec)
+}
+
+func sourceDir(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		return "", err
+	}
+	if !fi.IsDir() {
+		return "", fmt.Errorf("snapshot: %s is not a directory", abs)
+	}
+	return abs, nil
+}
+
+// ingester holds the state of one Snapshot call.
+type ingester struct {
+	r       *Repo
+	warn    func(string)
+	stats   *IngestStats
+	start   time.Time
+	files   chan struct{} // bounds concurrent file readers
+	jobs    chan *chunkJob
+	bufs    chan []byte // free list bounding chunk data in flight
+	batch   *index.StatBatch
+	chunkrs sync.Pool
+	workers sync.WaitGroup
+	cancel  context.CancelFunc // stops every file reader after the first error
+}
+
+func (r *Repo) ingest(ctx context.Context, abs string, opts SnapshotOptions) (cas.ID, *IngestStats, error) {
+	in := newIngester(r, opts)
+	wctx, cancel := context.WithCancel(ctx)
+	in.cancel = cancel
+	in.startWorkers(wctx, opts.Workers)
+	dirID, err := in.walkDir(wctx, abs)
+	cancel()
+	in.stop()
+	if err != nil {
+		in.batch.Cancel()
+		return cas.ID{}, nil, err
+	}
+	root, err := PutRoot(ctx, r.packs, dirID)
+	if err == nil {
+		err = r.packs.Flush(context.WithoutCancel(ctx))
+	}
+	if err != nil {
+		in.batch.Cancel()
+		return cas.ID{}, nil, err
+	}
+	// The stat cache only names files whose blobs are now durable.
+	if err := in.batch.Flush(); err != nil {
+		return cas.ID{}, nil, err
+	}
+	return root, in.stats, nil
+}
+
+func newIngester(r *Repo, opts SnapshotOptions) *ingester {
+	in := &ingester{r: r, warn: opts.Warn, stats: opts.Stats, start: r.now(), batch: r.idx.NewStatBatch()}
+	if in.warn == nil {
+		in.warn = func(string) {}
+	}
+	if in.stats == nil {
+		in.stats = new(IngestStats)
+	}
+	in.files = make(chan struct{}, 8)
+	in.chunkrs.New = func() any { c, _ := cas.NewChunker(nil); return c }
+	return in
+}
+
+// walkDir ingests one directory: it starts its files, recurses into its
+// subdirectories in name order, then waits for the files and encodes itself.
+func (in *ingester) walkDir(ctx context.Context, path string) (cas.ID, error) {
+	names, err := readDirNames(path)
+	if err != nil {
+		return cas.ID{}, err
+	}
+	in.stats.Dirs.Add(1)
+	items := make([]dirItem, 0, len(names))
+	for _, name := range names {
+		it, ok, err := in.visit(ctx, filepath.Join(path, name), name)
+		if err != nil {
+			in.drain(items)
+			return cas.ID{}, err
+		}
+		if ok {
+			items = append(items, it)
+		}
+	}
+	return in.encodeDir(ctx, items)
+}
+
+func readDirNames(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("read directory %s: %w", path, err)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// dirItem is an entry whose file content may still be in flight.
+type dirItem struct {
+	e    Entry
+	file *fileResult
+}
+
+func (in *ingester) visit(ctx context.Context, path, name string) (dirItem, bool, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(path, &st); err != nil {
+		return dirItem{}, false, &os.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	e := Entry{Name: name}
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+		e.Type, e.Exec = TypeFile, st.Mode&0o100 != 0
+		fr, err := in.startFile(ctx, path, &st)
+		return dirItem{e: e, file: fr}, err == nil, err
+	case unix.S_IFDIR:
+		id, err := in.walkDir(ctx, path)
+		e.Type, e.ID = TypeDir, id
+		return dirItem{e: e}, err == nil, err
+	case unix.S_IFLNK:
+		target, err := os.Readlink(path)
+		e.Type, e.Target, e.Size = TypeSymlink, target, uint64(len(target))
+		in.stats.Symlinks.Add(1)
+		return dirItem{e: e}, err == nil, err
+	}
+	in.warn(fmt.Sprintf("skipping %s: %s", path, specialKind(st.Mode)))
+	return dirItem{}, false, nil
+}
+
+func specialKind(mode uint32) string {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFSOCK:
+		return "socket"
+	case unix.S_IFIFO:
+		return "fifo"
+	case unix.S_IFCHR:
+		return "character device"
+	case unix.S_IFBLK:
+		return "block device"
+	}
+	return "special file"
+}
+
+func (in *ingester) encodeDir(ctx context.Context, items []dirItem) (cas.ID, error) {
+	b := NewDirBuilder(in.r.packs)
+	for i := range items {
+		it := &items[i]
+		if it.file != nil {
+			if err := it.file.wait(ctx); err != nil {
+				in.drain(items[i+1:])
+				return cas.ID{}, err
+			}
+			it.e.ID, it.e.Size = it.file.id, it.file.size
+		}
+		if err := b.Add(ctx, it.e); err != nil {
+			in.drain(items[i+1:])
+			return cas.ID{}, fmt.Errorf("snapshot: %q: %w", it.e.Name, err)
+		}
+	}
+	return b.Finish(ctx)
+}
+
+// drain waits for files still in flight after an error, so that nothing
+// runs on after Snapshot returns.
+func (in *ingester) drain(items []dirItem) {
+	in.cancel()
+	for _, it := range items {
+		if it.file != nil {
+			<-it.file.done
+		}
+	}
+}
+
+func (in *ingester) startWorkers(ctx context.Context, n int) {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	in.jobs = make(chan *chunkJob, 4*n)
+	in.bufs = make(chan []byte, 8*n)
+	for range cap(in.bufs) {
+		in.bufs <- make([]byte, cas.ChunkMax)
+	}
+	for range n {
+		in.workers.Add(1)
+		go func() {
+			defer in.workers.Done()
+			for job := range in.jobs {
+				job.run(ctx, in.r.packs)
+			}
+		}()
+	}
+}
+
+func (in *ingester) stop() {
+	close(in.jobs)
+	in.workers.Wait()
+}

@@ -1,0 +1,237 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+
+	"github.com/cafs/cafs/cas"
+)
+
+// fileNode is a decoded FileLeaf or FileNode with the end offset of each
+// item, relative to the node's start.
+type fileNode struct {
+	o    *TreeObject
+	ends []uint64
+}
+
+func newFileNode(o *TreeObject) *fileNode {
+	n := &fileNode{o: o, ends: make([]uint64, 0, o.Len())}
+	var end uint64
+	for _, c := range o.Chunks {
+		end += uint64(c.Size)
+		n.ends = append(n.ends, end)
+	}
+	for _, c := range o.Children {
+		end += c.Count
+		n.ends = append(n.ends, end)
+	}
+	return n
+}
+
+// find returns the index of the item holding offset rel (< o.Total).
+func (n *fileNode) find(rel uint64) int {
+	return sort.Search(len(n.ends), func(i int) bool { return n.ends[i] > rel })
+}
+
+// start returns the offset of item i from the node's start.
+func (n *fileNode) start(i int) uint64 {
+	if i == 0 {
+		return 0
+	}
+	return n.ends[i-1]
+}
+
+// File reads a file's content. It implements io.ReaderAt and io.WriterTo.
+// It keeps the top node, the last leaf and the last chunk it used; it is
+// safe for concurrent use (objects are fetched outside the lock).
+type File struct {
+	g    Getter
+	id   cas.ID
+	size uint64
+
+	mu       sync.Mutex
+	top      *fileNode
+	leaf     *fileNode
+	leafOff  uint64
+	chunk    []byte // never modified once cached
+	chunkOff uint64
+}
+
+// OpenFile returns a reader for the content list id of a file of size
+// bytes (both from its Entry). Nothing is loaded until the first read.
+func OpenFile(g Getter, id cas.ID, size uint64) *File {
+	return &File{g: g, id: id, size: size}
+}
+
+// Size returns the file's length.
+func (f *File) Size() int64 { return int64(f.size) }
+
+// topNode loads and checks the list root on first use.
+func (f *File) topNode(ctx context.Context) (*fileNode, error) {
+	f.mu.Lock()
+	top := f.top
+	f.mu.Unlock()
+	if top != nil {
+		return top, nil
+	}
+	o, err := loadObject(ctx, f.g, f.id)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkListRoot(o, false); err != nil {
+		return nil, fmt.Errorf("snapshot: file %s: %w", f.id.Short(), err)
+	}
+	if o.Total != f.size {
+		return nil, errCorrupt("file %s holds %d bytes, entry says %d", f.id.Short(), o.Total, f.size)
+	}
+	top = newFileNode(o)
+	f.mu.Lock()
+	f.top = top
+	f.mu.Unlock()
+	return top, nil
+}
+
+// leafAt returns the leaf holding offset off and the leaf's start offset.
+func (f *File) leafAt(ctx context.Context, off uint64) (*fileNode, uint64, error) {
+	f.mu.Lock()
+	leaf, base := f.leaf, f.leafOff
+	f.mu.Unlock()
+	if leaf != nil && off >= base && off-base < leaf.o.Total {
+		return leaf, base, nil
+	}
+	n, err := f.topNode(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	base = 0
+	for n.o.Tag == TagFileNode {
+		i := n.find(off - base)
+		c, err := loadChild(ctx, f.g, n.o, &n.o.Children[i])
+		if err != nil {
+			return nil, 0, err
+		}
+		base += n.start(i)
+		n = newFileNode(c)
+	}
+	f.mu.Lock()
+	f.leaf, f.leafOff = n, base
+	f.mu.Unlock()
+	return n, base, nil
+}
+
+// chunkAt returns the bytes of the chunk holding offset off (< size) and
+// the chunk's start offset.
+func (f *File) chunkAt(ctx context.Context, off uint64) ([]byte, uint64, error) {
+	f.mu.Lock()
+	data, start := f.chunk, f.chunkOff
+	f.mu.Unlock()
+	if data != nil && off >= start && off-start < uint64(len(data)) {
+		return data, start, nil
+	}
+	leaf, base, err := f.leafAt(ctx, off)
+	if err != nil {
+		return nil, 0, err
+	}
+	i := leaf.find(off - base)
+	ref := leaf.o.Chunks[i]
+	start = base + leaf.start(i)
+	if data, err = getChunk(ctx, f.g, ref); err != nil {
+		return nil, 0, err
+	}
+	f.mu.Lock()
+	f.chunk, f.chunkOff = data, start
+	f.mu.Unlock()
+	return data, start, nil
+}
+
+func getChunk(ctx context.Context, g Getter, ref ChunkRef) ([]byte, error) {
+	data, err := g.Get(ctx, ref.ID)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: chunk %s: %w", ref.ID.Short(), err)
+	}
+	if len(data) != int(ref.Size) {
+		return nil, errCorrupt("chunk %s has %d bytes, list says %d", ref.ID.Short(), len(data), ref.Size)
+	}
+	return data, nil
+}
+
+// ReadAtContext reads len(p) bytes at offset off, like io.ReaderAt.
+func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("snapshot: negative offset")
+	}
+	n := 0
+	for n < len(p) && uint64(off)+uint64(n) < f.size {
+		pos := uint64(off) + uint64(n)
+		data, start, err := f.chunkAt(ctx, pos)
+		if err != nil {
+			return n, err
+		}
+		n += copy(p[n:], data[pos-start:])
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// ReadAt implements io.ReaderAt.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	return f.ReadAtContext(context.Background(), p, off)
+}
+
+// WriteTo writes the whole content to w, one chunk at a time.
+func (f *File) WriteTo(w io.Writer) (int64, error) {
+	ctx := context.Background()
+	var n int64
+	err := f.Chunks(ctx, func(id cas.ID, off uint64, size uint32) error {
+		data, err := getChunk(ctx, f.g, ChunkRef{ID: id, Size: size})
+		if err != nil {
+			return err
+		}
+		m, err := w.Write(data)
+		n += int64(m)
+		return err
+	})
+	return n, err
+}
+
+// Chunks calls fn for every chunk in order, with its offset in the file,
+// loading one list node per level at a time. An error from fn is returned.
+func (f *File) Chunks(ctx context.Context, fn func(id cas.ID, off uint64, size uint32) error) error {
+	if f.size == 0 && f.id == emptyFileID {
+		return nil
+	}
+	top, err := f.topNode(ctx)
+	if err != nil {
+		return err
+	}
+	return f.chunks(ctx, top.o, 0, fn)
+}
+
+func (f *File) chunks(ctx context.Context, o *TreeObject, off uint64, fn func(cas.ID, uint64, uint32) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, c := range o.Chunks {
+		if err := fn(c.ID, off, c.Size); err != nil {
+			return err
+		}
+		off += uint64(c.Size)
+	}
+	for i := range o.Children {
+		c, err := loadChild(ctx, f.g, o, &o.Children[i])
+		if err != nil {
+			return err
+		}
+		if err := f.chunks(ctx, c, off, fn); err != nil {
+			return err
+		}
+		off += o.Children[i].Count
+	}
+	return nil
+}
