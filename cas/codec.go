@@ -29,6 +29,10 @@ var (
 func mustEncoder() *zstd.Encoder {
 	e, err := zstd.NewWriter(nil,
 		zstd.WithEncoderLevel(zstd.SpeedFastest),
+		// A blob is at most ChunkMax bytes: a larger window only costs state
+		// set-up on every EncodeAll of a small chunk.
+		zstd.WithWindowSize(ChunkMax),
+		zstd.WithLowerEncoderMem(true),
 		zstd.WithEncoderCRC(false), // every Get re-hashes with BLAKE3
 		zstd.WithZeroFrames(true),
 	)

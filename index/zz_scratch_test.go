@@ -5,8 +5,11 @@ package index
 import (
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -33,10 +36,34 @@ func TestScratchTune(t *testing.T) {
 		return o
 	}
 	db, dir := openTemp(t)
+	go func() {
+		time.Sleep(time.Duration(envInt("SNAP", 5)) * time.Second)
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		t.Logf("mid live after GC: %d MB", ms.HeapAlloc>>20)
+		if f, err := os.Create("/tmp/heap_mid.out"); err == nil {
+			pprof.Lookup("heap").WriteTo(f, 0)
+			f.Close()
+		}
+	}()
 	start := cpuTime()
 	p := measurePeak(func() { putStats(t, db, 1_000_000, 8) })
 	cpu := cpuTime() - start
 	g := measurePeak(func() { getStats(t, db, 1_000_000, 8) })
+	runtime.GC()
+	if f, err := os.Create("/tmp/heap_tune.out"); err == nil {
+		pprof.Lookup("heap").WriteTo(f, 0)
+		f.Close()
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	t.Logf("live after GC: %d MB", ms.HeapAlloc>>20)
+	des, _ := os.ReadDir(dir)
+	for _, de := range des {
+		fi, _ := de.Info()
+		t.Logf("  %s %d", de.Name(), fi.Size())
+	}
 	var size int64
 	filepath.Walk(dir, func(_ string, fi os.FileInfo, _ error) error {
 		if fi != nil && !fi.IsDir() {

@@ -66,9 +66,16 @@ func (r *Repo) mark(ctx context.Context) (map[cas.ID]struct{}, error) {
 	if err != nil {
 		return nil, err
 	}
-	live := map[cas.ID]struct{}{}
+	roots := make([]cas.ID, 0, len(recs))
 	for _, rec := range recs {
-		err := Walk(ctx, r.packs, rec.Root, cas.KindTree, func(id cas.ID, kind cas.Kind) (bool, error) {
+		roots = append(roots, rec.Root)
+	}
+	if r.liveRoots != nil {
+		roots = append(roots, r.liveRoots(ctx)...)
+	}
+	live := map[cas.ID]struct{}{}
+	for _, root := range roots {
+		err := Walk(ctx, r.packs, root, cas.KindTree, func(id cas.ID, kind cas.Kind) (bool, error) {
 			if _, ok := live[id]; ok {
 				return false, nil
 			}
@@ -76,7 +83,7 @@ func (r *Repo) mark(ctx context.Context) (map[cas.ID]struct{}, error) {
 			return kind == cas.KindTree, nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("snapshot %s: %w", rec.Ref(), err)
+			return nil, fmt.Errorf("root %s: %w", root.Short(), err)
 		}
 	}
 	return live, nil

@@ -38,6 +38,8 @@ type Repo struct {
 	packs *cas.PackStore
 	mu    sync.RWMutex // gc holds it for writing
 	now   func() time.Time
+	// liveRoots gives roots of live mounts that gc must keep (may be nil).
+	liveRoots func(ctx context.Context) []cas.ID
 }
 
 // OpenOptions tune Open.
