@@ -106,8 +106,10 @@ func fusermount(mountpoint string, args ...string) error {
 }
 
 // IsDeadMount reports whether mountpoint is a FUSE mount whose server is
-// gone: stat fails with ENOTCONN. Unmount clears it.
+// gone: statfs fails with ENOTCONN. (stat would not do: the kernel may
+// answer it from its attribute cache without asking the server.) Unmount
+// clears it.
 func IsDeadMount(mountpoint string) bool {
-	var st unix.Stat_t
-	return unix.Stat(mountpoint, &st) == unix.ENOTCONN
+	var st unix.Statfs_t
+	return unix.Statfs(mountpoint, &st) == unix.ENOTCONN
 }

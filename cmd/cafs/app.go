@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -30,21 +31,40 @@ type app struct {
 	stdout, stderr io.Writer
 	repoDir        string
 	json           bool
+	host           *host  // set when this command runs inside the repository's host
+	cwd            string // of the client, for a forwarded command
+	ready          func() // tells a forwarding client that a mount is serving
 }
 
 // run executes one command line and returns its exit code.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return a.execute(ctx, args)
+}
+
+// execute runs args on a. When the repository is held by a host process
+// (a mount is serving it), the command line is forwarded to that host.
+func (a *app) execute(ctx context.Context, args []string) int {
 	root := a.rootCommand()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
 	err := root.ExecuteContext(ctx)
+	var fe forwardError
+	if errors.As(err, &fe) {
+		code, ferr := a.forward(ctx, fe.dir, args)
+		if ferr == nil {
+			return code
+		}
+		if !errors.Is(ferr, errNoHost) {
+			err = ferr
+		}
+	}
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "cafs: %s\n", oneLine(err))
+	fmt.Fprintf(a.stderr, "cafs: %s\n", oneLine(err))
 	var ue usageError
 	switch {
 	case errors.As(err, &ue):
@@ -74,7 +94,8 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "print machine-readable JSON")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(a.snapshotCommand(), a.logCommand(), a.lsCommand(), a.catCommand(), a.diffCommand(),
-		a.verifyCommand(), a.restoreCommand(), a.forgetCommand(), a.gcCommand(), a.indexCommand())
+		a.verifyCommand(), a.restoreCommand(), a.forgetCommand(), a.gcCommand(), a.indexCommand(),
+		a.mountCommand(), a.umountCommand(), a.statusCommand())
 	return root
 }
 
@@ -90,16 +111,38 @@ EXIT STATUS
   2  bad command line
   3  cafs verify found problems`
 
-func (a *app) open(ctx context.Context) (*snapshot.Repo, error) {
-	dir := a.repoDir
-	if dir == "" {
-		dir = snapshot.DefaultDir()
+func (a *app) dir() string {
+	if a.repoDir != "" {
+		return a.abs(a.repoDir)
 	}
-	return snapshot.Open(ctx, dir, snapshot.OpenOptions{})
+	return snapshot.DefaultDir()
 }
 
-// withRepo opens the repository, runs fn and closes it.
+// forwardError says the repository is locked by a process that may be a
+// host: execute then forwards the whole command line to it. It unwraps to
+// the lock error, which is what the user sees when nobody answers.
+type forwardError struct {
+	dir string
+	err error
+}
+
+func (e forwardError) Error() string { return e.err.Error() }
+func (e forwardError) Unwrap() error { return e.err }
+
+func (a *app) open(ctx context.Context) (*snapshot.Repo, error) {
+	r, err := snapshot.Open(ctx, a.dir(), snapshot.OpenOptions{})
+	if errors.Is(err, snapshot.ErrLocked) && a.host == nil {
+		return nil, forwardError{dir: a.dir(), err: err}
+	}
+	return r, err
+}
+
+// withRepo runs fn on the repository: the host's shared one inside a host,
+// else one opened (and closed) for this command.
 func (a *app) withRepo(ctx context.Context, fn func(*snapshot.Repo) error) error {
+	if a.host != nil {
+		return fn(a.host.repo)
+	}
 	r, err := a.open(ctx)
 	if err != nil {
 		return err
@@ -109,6 +152,21 @@ func (a *app) withRepo(ctx context.Context, fn func(*snapshot.Repo) error) error
 		err = cerr
 	}
 	return err
+}
+
+// abs resolves a path argument against the client's working directory.
+func (a *app) abs(p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	if a.cwd != "" {
+		return filepath.Join(a.cwd, p)
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return abs
 }
 
 func (a *app) printJSON(v any) error {

@@ -18,6 +18,9 @@ kill at any moment: live data is made durable in new packs before old packs
 are removed.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if a.host != nil && a.host.writable() {
+				return fmt.Errorf("gc: a writable mount of this repository is live; unmount it first")
+			}
 			return a.withRepo(cmd.Context(), func(r *snapshot.Repo) error {
 				var st snapshot.GCStats
 				err := a.withProgress("gc", -1, false, func() int64 { return 0 }, func() error {

@@ -21,11 +21,10 @@ record files, which are the truth. No snapshot is lost. The stat cache starts
 empty, so the next snapshot of each tree re-reads its files once.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dir := a.repoDir
-			if dir == "" {
-				dir = snapshot.DefaultDir()
+			if a.host != nil {
+				return fmt.Errorf("index rebuild: the repository is serving mounts; unmount them first")
 			}
-			r, err := snapshot.Open(cmd.Context(), dir, snapshot.OpenOptions{RebuildIndex: true})
+			r, err := snapshot.Open(cmd.Context(), a.dir(), snapshot.OpenOptions{RebuildIndex: true})
 			if err != nil {
 				return err
 			}

@@ -25,7 +25,7 @@ failed restore leaves DIR as it was. Every chunk is verified as it is read.`,
 				}
 				stats := new(snapshot.RestoreStats)
 				err = a.withProgress("restore", int64(rec.Size), true, func() int64 { return int64(stats.Bytes.Load()) },
-					func() error { return r.Restore(ctx, rec.Root, args[1], stats) })
+					func() error { return r.Restore(ctx, rec.Root, a.abs(args[1]), stats) })
 				if err != nil {
 					return err
 				}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -33,7 +34,13 @@ with a warning. The last line of output is snap@<root>.`,
 
 func (a *app) runSnapshot(cmd *cobra.Command, dir string, o snapshotOptions) error {
 	ctx := cmd.Context()
+	dir = a.abs(dir)
 	return a.withRepo(ctx, func(r *snapshot.Repo) error {
+		if a.host != nil {
+			if m := a.host.mount(dir); m != nil {
+				return a.recordMount(ctx, r, m, dir, o)
+			}
+		}
 		stats := new(snapshot.IngestStats)
 		opts := snapshot.SnapshotOptions{Name: o.name, Message: o.message, Stats: stats,
 			Warn: func(msg string) { fmt.Fprintf(a.stderr, "cafs: warning: %s\n", msg) }}
@@ -54,4 +61,27 @@ func (a *app) runSnapshot(cmd *cobra.Command, dir string, o snapshotOptions) err
 		fmt.Fprintln(a.stdout, rec.Ref())
 		return nil
 	})
+}
+
+// recordMount snapshots a live mount of this repository: its current root
+// is recorded at once, with no re-ingest.
+func (a *app) recordMount(ctx context.Context, r *snapshot.Repo, m *mounted, dir string, o snapshotOptions) error {
+	root, err := m.root(ctx)
+	if err != nil {
+		return err
+	}
+	if root.IsZero() {
+		return fmt.Errorf("%s shows the whole repository, not one tree: snapshot a directory below snapshots/", dir)
+	}
+	rec, err := r.RecordRoot(ctx, root, snapshot.RecordOptions{Name: o.name, Message: o.message, Source: dir})
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(recordJSON(rec))
+	}
+	fmt.Fprintf(a.stdout, "%d files, %d dirs, %d symlinks, %s (recorded from the live mount)\n",
+		rec.Files, rec.Dirs, rec.Symlinks, humanBytes(rec.Size))
+	fmt.Fprintln(a.stdout, rec.Ref())
+	return nil
 }

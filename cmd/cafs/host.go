@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/cafs/cafs/cas"
+	"github.com/cafs/cafs/snapshot"
+)
+
+// A host is the one process that has a repository open while it serves
+// mounts (Badger admits one process per directory). It listens on a unix
+// socket; every other cafs command on the same repository sends it its
+// command line and runs inside it, on the shared Repo.
+type host struct {
+	repo *snapshot.Repo
+	ln   net.Listener
+	mu   sync.Mutex
+	mnts map[string]*mounted // by absolute mountpoint
+	wg   sync.WaitGroup
+}
+
+// request is what a forwarding client sends, as one JSON line.
+type request struct {
+	Args []string `json:"args"`
+	Cwd  string   `json:"cwd"`
+}
+
+// socketPath is where the host of repo listens. Unix socket paths are short,
+// so a long repository path falls back to a name derived from it in $TMPDIR.
+func socketPath(repo string) string {
+	p := filepath.Join(repo, "cafs.sock")
+	if len(p) < 100 {
+		return p
+	}
+	sum := sha256.Sum256([]byte(repo))
+	return filepath.Join(os.TempDir(), "cafs-"+hex.EncodeToString(sum[:8])+".sock")
+}
+
+func newHost(repo *snapshot.Repo) (*host, error) {
+	path := socketPath(repo.Dir())
+	os.Remove(path)                                    // we hold the repository lock: any socket file is stale
+	os.RemoveAll(filepath.Join(repo.Dir(), "staging")) // working copies of a crashed host
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", path, err)
+	}
+	h := &host{repo: repo, ln: ln, mnts: map[string]*mounted{}}
+	repo.SetLiveRoots(h.liveRoots)
+	go h.serve()
+	return h, nil
+}
+
+func (h *host) serve() {
+	for {
+		conn, err := h.ln.Accept()
+		if err != nil {
+			return
+		}
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			h.handle(conn)
+		}()
+	}
+}
+
+// handle runs one forwarded command. The command is cancelled when the
+// client goes away (Ctrl-C or SIGKILL of the client process).
+func (h *host) handle(conn net.Conn) {
+	defer conn.Close()
+	br := bufio.NewReader(conn)
+	line, err := br.ReadBytes('\n')
+	var req request
+	if err == nil {
+		err = json.Unmarshal(line, &req)
+	}
+	if err != nil {
+		log.Printf("cafs host: bad request: %v", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { io.Copy(io.Discard, br); cancel() }()
+	fw := &frameWriter{w: conn}
+	a := &app{stdin: eofReader{}, stdout: fw.stream('o'), stderr: fw.stream('e'), host: h, cwd: req.Cwd,
+		ready: func() { fw.frame('r', nil) }}
+	code := a.execute(ctx, req.Args)
+	fw.frame('x', []byte{byte(code)})
+}
+
+// close unmounts everything this host serves and stops listening.
+func (h *host) close() {
+	h.ln.Close()
+	h.mu.Lock()
+	var mnts []*mounted
+	for _, m := range h.mnts {
+		mnts = append(mnts, m)
+	}
+	h.mu.Unlock()
+	for _, m := range mnts {
+		m.unmount()
+	}
+	os.Remove(socketPath(h.repo.Dir()))
+}
+
+func (h *host) add(mnt string, m *mounted) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.mnts[mnt]; ok {
+		return fmt.Errorf("%s is already mounted by this repository's host", mnt)
+	}
+	h.mnts[mnt] = m
+	return nil
+}
+
+func (h *host) remove(mnt string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.mnts, mnt)
+}
+
+func (h *host) mount(mnt string) *mounted {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.mnts[mnt]
+}
+
+// writable reports whether any writable mount is live.
+func (h *host) writable() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, m := range h.mnts {
+		if m.working != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// liveRoots are the roots of every mount, which gc must keep.
+func (h *host) liveRoots(ctx context.Context) []cas.ID {
+	h.mu.Lock()
+	mnts := make([]*mounted, 0, len(h.mnts))
+	for _, m := range h.mnts {
+		mnts = append(mnts, m)
+	}
+	h.mu.Unlock()
+	var roots []cas.ID
+	for _, m := range mnts {
+		if root, err := m.root(ctx); err == nil && !root.IsZero() {
+			roots = append(roots, root)
+		}
+	}
+	return roots
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+// errNoHost: the repository is locked and nobody answers on its socket.
+var errNoHost = errors.New("no host")
