@@ -1,7 +1,7 @@
 GO      ?= go
 BIN     := bin/cafs
 PKGS    := ./...
-FUZZTIME ?= 10s
+FUZZTIME ?= 100000x
 
 .PHONY: build test unit integration bench fuzz lint demo clean
 
@@ -20,6 +20,7 @@ integration: build
 
 bench: build
 	bash bench/run.sh
+	bash bench/mount.sh
 
 fuzz:
 	bash scripts/fuzz.sh $(FUZZTIME)

@@ -49,6 +49,8 @@ func sortEdits(edits []Edit) ([]Edit, error) {
 
 // EditDir applies edits to the directory dir and returns the new
 // directory's ID: exactly the ID DirBuilder gives for the edited entries.
+// Edits may come in any order; of two edits of one name the later wins.
+// Invalid names give ErrName, invalid entries ErrFormat.
 //
 // It re-cuts only the nodes whose content changes: at each level, from the
 // start of the first node an edit touches until the new cut points line up

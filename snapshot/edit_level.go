@@ -19,8 +19,13 @@ type levelEdit struct {
 // returns the old nodes replaced and the new nodes replacing them.
 func (t *editTree) editLevel(ctx context.Context, level int, ops []editOp) (left, added []ChildRef, err error) {
 	le := &levelEdit{t: t, nb: newNodeBuf(true, level)}
-	le.nb.items = make([]byte, 0, 32<<10)
+	if level == 0 {
+		le.nb.items = make([]byte, 0, 32<<10)
+	}
 	for k := 0; k < len(ops); {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
 		c, err := t.seek(ctx, level, ops[k].name)
 		if err != nil {
 			return nil, nil, err

@@ -62,7 +62,7 @@ func (m editModel) edits() []Edit {
 	return out
 }
 
-func randName(r *rand.Rand) string {
+func editRandName(r *rand.Rand) string {
 	const alpha = "abcdefghij.-_XYZ\x01\xff\xc3"
 	b := make([]byte, 1+r.IntN(12))
 	for i := range b {
@@ -74,7 +74,7 @@ func randName(r *rand.Rand) string {
 	return "x" + string(b)
 }
 
-func randEntry(r *rand.Rand, name string) *Entry {
+func editRandEntry(r *rand.Rand, name string) *Entry {
 	e := &Entry{Name: name, Type: Type(1 + r.IntN(3))}
 	switch e.Type {
 	case TypeFile:
@@ -82,25 +82,25 @@ func randEntry(r *rand.Rand, name string) *Entry {
 	case TypeDir:
 		e.ID = fmtChunkID(r.Int())
 	case TypeSymlink:
-		e.Target = randName(r)
+		e.Target = editRandName(r)
 		e.Size = uint64(len(e.Target))
 	}
 	return e
 }
 
-func randModel(r *rand.Rand, n int) editModel {
+func editRandModel(r *rand.Rand, n int) editModel {
 	var edits []Edit
 	for i := 0; i < n; i++ {
-		name := randName(r)
-		edits = append(edits, Edit{Name: name, Entry: randEntry(r, name)})
+		name := editRandName(r)
+		edits = append(edits, Edit{Name: name, Entry: editRandEntry(r, name)})
 	}
 	return editModel(nil).apply(edits)
 }
 
-// randEdits returns k random edits: inserts of new names, and deletes and
+// editRandEdits returns k random edits: inserts of new names, and deletes and
 // replacements of existing ones (plus deletes of absent names), sometimes
 // clustered around one spot.
-func randEdits(r *rand.Rand, m editModel, k int) []Edit {
+func editRandEdits(r *rand.Rand, m editModel, k int) []Edit {
 	edits := make([]Edit, 0, k)
 	center := r.IntN(len(m) + 1)
 	for len(edits) < k {
@@ -112,12 +112,12 @@ func randEdits(r *rand.Rand, m editModel, k int) []Edit {
 			}
 			name = m[i].Name
 		} else {
-			name = randName(r)
+			name = editRandName(r)
 		}
 		if r.IntN(3) == 0 {
 			edits = append(edits, Edit{Name: name})
 		} else {
-			edits = append(edits, Edit{Name: name, Entry: randEntry(r, name)})
+			edits = append(edits, Edit{Name: name, Entry: editRandEntry(r, name)})
 		}
 	}
 	return edits
@@ -133,11 +133,11 @@ func TestEditDirProperty(t *testing.T) {
 	for it := 0; it < iters; it++ {
 		s := newFmtStore()
 		size := []int{0, 1, 5, 300, 2000, 6000, 20000}[r.IntN(7)]
-		m := randModel(r, r.IntN(size+1))
+		m := editRandModel(r, r.IntN(size+1))
 		id := m.build(t, s)
 		for round := 0; round < 3; round++ {
 			k := []int{1, 2, 10, 100, 1000}[r.IntN(5)]
-			edits := randEdits(r, m, k)
+			edits := editRandEdits(r, m, k)
 			switch r.IntN(10) {
 			case 0: // delete all but a few
 				edits = edits[:0]
@@ -147,7 +147,7 @@ func TestEditDirProperty(t *testing.T) {
 					}
 				}
 			case 1: // grow a lot
-				edits = append(edits, randModel(r, 5000).edits()...)
+				edits = append(edits, editRandModel(r, 5000).edits()...)
 			}
 			got, err := EditDir(ctx, s, s, id, edits)
 			if err != nil {
@@ -159,13 +159,13 @@ func TestEditDirProperty(t *testing.T) {
 			}
 			id = got
 		}
-		checkWalk(t, s, id, m)
+		fmtCheckWalk(t, s, id, m)
 	}
 }
 
-// checkWalk walks the list id, which makes sure every node EditDir wrote
+// fmtCheckWalk walks the list id, which makes sure every node EditDir wrote
 // is stored and well formed. The entries' synthetic targets are skipped.
-func checkWalk(t *testing.T, s *fmtStore, id cas.ID, m editModel) {
+func fmtCheckWalk(t *testing.T, s *fmtStore, id cas.ID, m editModel) {
 	t.Helper()
 	targets := map[cas.ID]bool{}
 	for _, e := range m {
@@ -182,7 +182,7 @@ func checkWalk(t *testing.T, s *fmtStore, id cas.ID, m editModel) {
 func TestEditDirErrors(t *testing.T) {
 	ctx := context.Background()
 	s := newFmtStore()
-	id, _ := dirOf(t, s, 10, "f%d")
+	id, _ := fmtDirOf(t, s, 10, "f%d")
 	cases := map[string]struct {
 		edits []Edit
 		want  error
@@ -207,7 +207,7 @@ func TestEditDirErrors(t *testing.T) {
 func BenchmarkEditDir100k(b *testing.B) {
 	ctx := context.Background()
 	s := newFmtStore()
-	id, es := dirOf(b, s, 100000, "file-%07d.dat")
+	id, es := fmtDirOf(b, s, 100000, "file-%07d.dat")
 	r := rand.New(rand.NewPCG(1, 1))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -227,7 +227,7 @@ func BenchmarkEditDir100k(b *testing.B) {
 func BenchmarkEditDir100kMemStore(b *testing.B) {
 	ctx := context.Background()
 	s := cas.NewMemStore()
-	id, es := dirOf(b, s, 100000, "file-%07d.dat")
+	id, es := fmtDirOf(b, s, 100000, "file-%07d.dat")
 	r := rand.New(rand.NewPCG(1, 1))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -243,6 +243,6 @@ func BenchmarkEditDir100kMemStore(b *testing.B) {
 func BenchmarkRebuild100k(b *testing.B) {
 	s := newFmtStore()
 	for i := 0; i < b.N; i++ {
-		dirOf(b, s, 100000, "file-%07d.dat")
+		fmtDirOf(b, s, 100000, "file-%07d.dat")
 	}
 }

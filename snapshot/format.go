@@ -136,12 +136,12 @@ func validName(name string) bool {
 	if len(name) == 0 || len(name) > MaxNameLen || name == "." || name == ".." {
 		return false
 	}
-	return !strings.ContainsAny(name, "/\x00")
+	return strings.IndexByte(name, '/') < 0 && strings.IndexByte(name, 0) < 0
 }
 
 // validTarget reports whether t may be a symlink target.
 func validTarget(t string) bool {
-	return len(t) > 0 && len(t) <= MaxTargetLen && !strings.ContainsRune(t, 0)
+	return len(t) > 0 && len(t) <= MaxTargetLen && strings.IndexByte(t, 0) < 0
 }
 
 // checkEntry validates e for encoding.

@@ -36,15 +36,15 @@ func encodeTreeObject(o *TreeObject) []byte {
 	return b
 }
 
-// fuzzSeeds returns every tree object of a few vector trees.
-func fuzzSeeds(t testing.TB) (*fmtStore, [][]byte) {
+// fmtFuzzSeeds returns every tree object of a few vector trees.
+func fmtFuzzSeeds(t testing.TB) (*fmtStore, [][]byte) {
 	s := newFmtStore()
 	ctx := context.Background()
 	for _, v := range vectorTrees() {
 		if v.name == "1mib" {
 			continue
 		}
-		top, err := buildTree(ctx, s, &v.tree)
+		top, err := vecBuild(ctx, s, &v.tree)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,9 +65,9 @@ func fuzzSeeds(t testing.TB) (*fmtStore, [][]byte) {
 	return s, seeds
 }
 
-// checkDecode decodes b and, if it decodes, checks that it re-encodes to
+// fmtCheckDecode decodes b and, if it decodes, checks that it re-encodes to
 // exactly b (every valid object has one encoding).
-func checkDecode(t *testing.T, b []byte) {
+func fmtCheckDecode(t *testing.T, b []byte) {
 	o, err := DecodeObject(b)
 	if err != nil {
 		if !errors.Is(err, ErrProfile) && (!errors.Is(err, ErrFormat) || !errors.Is(err, cas.ErrCorrupt)) {
@@ -84,34 +84,34 @@ func checkDecode(t *testing.T, b []byte) {
 }
 
 func FuzzDecodeObject(f *testing.F) {
-	_, seeds := fuzzSeeds(f)
+	_, seeds := fmtFuzzSeeds(f)
 	for _, b := range seeds {
 		f.Add(b)
 	}
-	f.Fuzz(func(t *testing.T, b []byte) { checkDecode(t, b) })
+	f.Fuzz(func(t *testing.T, b []byte) { fmtCheckDecode(t, b) })
 }
 
-// fuzzTag fuzzes the body of objects with one tag.
-func fuzzTag(f *testing.F, tag byte) {
-	_, seeds := fuzzSeeds(f)
+// fmtFuzzTag fuzzes the body of objects with one tag.
+func fmtFuzzTag(f *testing.F, tag byte) {
+	_, seeds := fmtFuzzSeeds(f)
 	for _, b := range seeds {
 		if len(b) > 0 && b[0] == tag {
 			f.Add(b[1:])
 		}
 	}
-	f.Fuzz(func(t *testing.T, body []byte) { checkDecode(t, append([]byte{tag}, body...)) })
+	f.Fuzz(func(t *testing.T, body []byte) { fmtCheckDecode(t, append([]byte{tag}, body...)) })
 }
 
-func FuzzDecodeFileLeaf(f *testing.F) { fuzzTag(f, tagFileLeaf) }
-func FuzzDecodeFileNode(f *testing.F) { fuzzTag(f, tagFileNode) }
-func FuzzDecodeDirLeaf(f *testing.F)  { fuzzTag(f, tagDirLeaf) }
-func FuzzDecodeDirNode(f *testing.F)  { fuzzTag(f, tagDirNode) }
-func FuzzDecodeRoot(f *testing.F)     { fuzzTag(f, tagRoot) }
+func FuzzDecodeFileLeaf(f *testing.F) { fmtFuzzTag(f, tagFileLeaf) }
+func FuzzDecodeFileNode(f *testing.F) { fmtFuzzTag(f, tagFileNode) }
+func FuzzDecodeDirLeaf(f *testing.F)  { fmtFuzzTag(f, tagDirLeaf) }
+func FuzzDecodeDirNode(f *testing.F)  { fmtFuzzTag(f, tagDirNode) }
+func FuzzDecodeRoot(f *testing.F)     { fmtFuzzTag(f, tagRoot) }
 
 // FuzzReaders stores a fuzzed object among valid ones and runs every
 // reader on it: nothing may panic or loop, errors are fine.
 func FuzzReaders(f *testing.F) {
-	s, seeds := fuzzSeeds(f)
+	s, seeds := fmtFuzzSeeds(f)
 	for _, b := range seeds {
 		f.Add(b, "f0042", uint16(7))
 	}

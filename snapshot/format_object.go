@@ -81,10 +81,11 @@ func decodeObject(b []byte, strict bool) (*TreeObject, error) {
 	case tagDirLeaf:
 		d.dirLeaf(o, strict)
 	case tagRoot:
-		if p := d.bytes(len(b)); d.err == nil && p != Profile {
-			return nil, fmt.Errorf("%w: %q", ErrProfile, p)
-		}
+		profile := d.bytes(len(b))
 		o.Dir = d.id()
+		if d.end() == nil && profile != Profile {
+			return nil, fmt.Errorf("%w: %q", ErrProfile, profile)
+		}
 	default:
 		return nil, errCorrupt("unknown tag %#02x", b[0])
 	}

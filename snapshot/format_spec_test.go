@@ -16,7 +16,7 @@ import (
 	"github.com/zeebo/blake3"
 )
 
-func readFormatDoc(t *testing.T) string {
+func fmtReadDoc(t *testing.T) string {
 	b, err := os.ReadFile("../FORMAT.md")
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +26,7 @@ func readFormatDoc(t *testing.T) string {
 
 // TestFormatDocFacts checks the constants FORMAT.md quotes.
 func TestFormatDocFacts(t *testing.T) {
-	doc := readFormatDoc(t)
+	doc := fmtReadDoc(t)
 	var table []byte
 	for _, g := range fastcdc.G {
 		table = binary.LittleEndian.AppendUint64(table, g)
@@ -52,10 +52,10 @@ func TestFormatDocFacts(t *testing.T) {
 
 // TestFormatDocExample checks the worked example's object bytes.
 func TestFormatDocExample(t *testing.T) {
-	doc := readFormatDoc(t)
+	doc := fmtReadDoc(t)
 	s := newFmtStore()
 	tree := vDir("", vFile("hello.txt", "hello\n"))
-	top, err := buildTree(context.Background(), s, &tree)
+	top, err := vecBuild(context.Background(), s, &tree)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestChunkingSpec(t *testing.T) {
 		for _, n := range sizes {
 			data := src[:min(n, len(src))]
 			want := refChunks(data)
-			got := casChunks(t, data)
+			got := fmtCasChunks(t, data)
 			if len(got) != len(want) {
 				t.Fatalf("%d bytes: %d chunks, spec says %d", len(data), len(got), len(want))
 			}
@@ -105,7 +105,7 @@ func TestChunkingSpec(t *testing.T) {
 	}
 }
 
-func casChunks(t *testing.T, data []byte) [][]byte {
+func fmtCasChunks(t *testing.T, data []byte) [][]byte {
 	ch, err := cas.NewChunker(bytes.NewReader(data))
 	if err != nil {
 		t.Fatal(err)

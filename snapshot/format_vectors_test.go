@@ -18,7 +18,19 @@ import (
 	"github.com/zeebo/blake3"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/vectors.json")
+// The -update flag rewrites testdata/vectors.json. Another test file of the
+// package may define -update too (for its own golden files): then it is
+// shared rather than defined twice.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files (testdata/vectors.json)")
+	}
+}
+
+func vecUpdate() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // vecNode describes a tree for the test vectors.
 type vecNode struct {
@@ -85,12 +97,12 @@ func vecChunkList() ([]cas.ID, []uint32) {
 	return ids, sizes
 }
 
-// buildTree stores n with the streaming builders and the real chunker.
-func buildTree(ctx context.Context, s *fmtStore, n *vecNode) (Entry, error) {
+// vecBuild stores n with the streaming builders and the real chunker.
+func vecBuild(ctx context.Context, s *fmtStore, n *vecNode) (Entry, error) {
 	e := Entry{Name: n.name, Type: n.typ, Exec: n.exec, Target: n.target}
 	switch n.typ {
 	case TypeFile:
-		id, err := buildContentErr(ctx, s, n.data)
+		id, err := vecContent(ctx, s, n.data)
 		e.ID, e.Size = id, uint64(len(n.data))
 		return e, err
 	case TypeDir:
@@ -98,7 +110,7 @@ func buildTree(ctx context.Context, s *fmtStore, n *vecNode) (Entry, error) {
 		sort.Slice(kids, func(i, j int) bool { return kids[i].name < kids[j].name })
 		b := NewDirBuilder(s)
 		for i := range kids {
-			k, err := buildTree(ctx, s, &kids[i])
+			k, err := vecBuild(ctx, s, &kids[i])
 			if err == nil {
 				err = b.Add(ctx, k)
 			}
@@ -114,7 +126,7 @@ func buildTree(ctx context.Context, s *fmtStore, n *vecNode) (Entry, error) {
 	return e, nil
 }
 
-func buildContentErr(ctx context.Context, s *fmtStore, data []byte) (cas.ID, error) {
+func vecContent(ctx context.Context, s *fmtStore, data []byte) (cas.ID, error) {
 	ch, err := cas.NewChunker(bytes.NewReader(data))
 	if err != nil {
 		return cas.ID{}, err
@@ -139,24 +151,24 @@ func buildContentErr(ctx context.Context, s *fmtStore, data []byte) (cas.ID, err
 	return id, err
 }
 
-// vector is one golden test vector: the snapshot root and top directory
+// vecGolden is one golden test vector: the snapshot root and top directory
 // ID of a tree, or (chunk-list) the content ID of a synthetic chunk list.
-type vector struct {
+type vecGolden struct {
 	Name string `json:"name"`
 	Root string `json:"root,omitempty"`
 	Dir  string `json:"dir,omitempty"`
 	List string `json:"list,omitempty"`
 }
 
-const vectorsFile = "testdata/vectors.json"
+const vecFile = "testdata/vectors.json"
 
-// computeVectors returns the vectors from the streaming builders and from
+// vecCompute returns the vectors from the streaming builders and from
 // the reference encoder.
-func computeVectors(t *testing.T) (stream, ref []vector) {
+func vecCompute(t *testing.T) (stream, ref []vecGolden) {
 	ctx := context.Background()
 	for _, v := range vectorTrees() {
 		s := newFmtStore()
-		top, err := buildTree(ctx, s, &v.tree)
+		top, err := vecBuild(ctx, s, &v.tree)
 		if err != nil {
 			t.Fatalf("%s: %v", v.name, err)
 		}
@@ -164,11 +176,11 @@ func computeVectors(t *testing.T) (stream, ref []vector) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkWalk(t, s, root, nil)
-		stream = append(stream, vector{Name: v.name, Root: root.String(), Dir: top.ID.String()})
+		fmtCheckWalk(t, s, root, nil)
+		stream = append(stream, vecGolden{Name: v.name, Root: root.String(), Dir: top.ID.String()})
 		objs := refObjects{}
 		rroot, rdir := objs.refRoot(&v.tree), objs.refDir(&v.tree)
-		ref = append(ref, vector{Name: v.name, Root: hex.EncodeToString(rroot[:]), Dir: hex.EncodeToString(rdir[:])})
+		ref = append(ref, vecGolden{Name: v.name, Root: hex.EncodeToString(rroot[:]), Dir: hex.EncodeToString(rdir[:])})
 	}
 	ids, sizes := vecChunkList()
 	fb := NewFileBuilder(newFmtStore())
@@ -184,40 +196,40 @@ func computeVectors(t *testing.T) (stream, ref []vector) {
 		t.Fatal(err)
 	}
 	rid := refObjects{}.refList(items, false)
-	stream = append(stream, vector{Name: "chunk-list", List: id.String()})
-	ref = append(ref, vector{Name: "chunk-list", List: hex.EncodeToString(rid[:])})
+	stream = append(stream, vecGolden{Name: "chunk-list", List: id.String()})
+	ref = append(ref, vecGolden{Name: "chunk-list", List: hex.EncodeToString(rid[:])})
 	return stream, ref
 }
 
 func TestVectors(t *testing.T) {
-	stream, ref := computeVectors(t)
+	stream, ref := vecCompute(t)
 	for i := range stream {
 		if stream[i] != ref[i] {
 			t.Errorf("%s: builders give %+v, reference encoder %+v", stream[i].Name, stream[i], ref[i])
 		}
 	}
-	if *update && !t.Failed() {
+	if vecUpdate() && !t.Failed() {
 		b, _ := json.MarshalIndent(stream, "", "  ")
-		if err := os.WriteFile(vectorsFile, append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(vecFile, append(b, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	var golden []vector
-	b, err := os.ReadFile(vectorsFile)
+	var golden []vecGolden
+	b, err := os.ReadFile(vecFile)
 	if err == nil {
 		err = json.Unmarshal(b, &golden)
 	}
 	if err != nil {
-		t.Fatalf("%s: %v (run with -update to create it)", vectorsFile, err)
+		t.Fatalf("%s: %v (run with -update to create it)", vecFile, err)
 	}
 	if fmt.Sprint(golden) != fmt.Sprint(stream) {
 		t.Errorf("golden vectors changed: the format changed (run with -update only if deliberate)\n got %v\nwant %v", stream, golden)
 	}
-	checkFormatDoc(t, golden)
+	vecCheckDoc(t, golden)
 }
 
-// checkFormatDoc checks that FORMAT.md lists every golden vector.
-func checkFormatDoc(t *testing.T, golden []vector) {
+// vecCheckDoc checks that FORMAT.md lists every golden vector.
+func vecCheckDoc(t *testing.T, golden []vecGolden) {
 	doc, err := os.ReadFile("../FORMAT.md")
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +259,7 @@ func TestVectorShapes(t *testing.T) {
 		if v.name != "3000-entries" {
 			continue
 		}
-		top, err := buildTree(ctx, s, &v.tree)
+		top, err := vecBuild(ctx, s, &v.tree)
 		if err != nil {
 			t.Fatal(err)
 		}

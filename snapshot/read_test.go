@@ -15,7 +15,7 @@ import (
 func TestDirListLookup20k(t *testing.T) {
 	ctx := context.Background()
 	s := newFmtStore()
-	id, es := dirOf(t, s, 20000, "n%06d")
+	id, es := fmtDirOf(t, s, 20000, "n%06d")
 	d, err := OpenDir(ctx, s, id)
 	if err != nil {
 		t.Fatal(err)
@@ -34,14 +34,14 @@ func TestDirListLookup20k(t *testing.T) {
 			t.Errorf("Lookup %q: %v", name, err)
 		}
 	}
-	checkList(t, d, "", es)
-	checkList(t, d, "n009999", es[10000:])
-	checkList(t, d, "n0099995", es[10000:])
-	checkList(t, d, "m", es)
-	checkList(t, d, "z", nil)
+	fmtCheckList(t, d, "", es)
+	fmtCheckList(t, d, "n009999", es[10000:])
+	fmtCheckList(t, d, "n0099995", es[10000:])
+	fmtCheckList(t, d, "m", es)
+	fmtCheckList(t, d, "z", nil)
 }
 
-func checkList(t *testing.T, d *Dir, after string, want []Entry) {
+func fmtCheckList(t *testing.T, d *Dir, after string, want []Entry) {
 	t.Helper()
 	var got []Entry
 	if err := d.List(context.Background(), after, func(e Entry) error { got = append(got, e); return nil }); err != nil {
@@ -59,7 +59,7 @@ func checkList(t *testing.T, d *Dir, after string, want []Entry) {
 
 func TestDirListStop(t *testing.T) {
 	s := newFmtStore()
-	id, _ := dirOf(t, s, 5000, "n%06d")
+	id, _ := fmtDirOf(t, s, 5000, "n%06d")
 	d, err := OpenDir(context.Background(), s, id)
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +83,7 @@ func TestDirListStop(t *testing.T) {
 func TestResolvePath(t *testing.T) {
 	ctx := context.Background()
 	s := newFmtStore()
-	leaf, _ := dirOf(t, s, 3, "f%d")
+	leaf, _ := fmtDirOf(t, s, 3, "f%d")
 	b := NewDirBuilder(s)
 	b.Add(ctx, Entry{Name: "a", Type: TypeDir, ID: leaf})
 	b.Add(ctx, Entry{Name: "l", Type: TypeSymlink, Target: "a"})
@@ -110,9 +110,9 @@ func TestResolvePath(t *testing.T) {
 	}
 }
 
-// buildContent chunks data with the real chunker, stores the chunks and
+// fmtBuildContent chunks data with the real chunker, stores the chunks and
 // returns the file's content ID and chunk sizes.
-func buildContent(t testing.TB, s *fmtStore, data []byte) (cas.ID, []int) {
+func fmtBuildContent(t testing.TB, s *fmtStore, data []byte) (cas.ID, []int) {
 	ctx := context.Background()
 	ch, err := cas.NewChunker(bytes.NewReader(data))
 	if err != nil {
@@ -148,7 +148,7 @@ func TestFileReadAt(t *testing.T) {
 	for i := range data {
 		data[i] = byte(r.Uint32())
 	}
-	id, sizes := buildContent(t, s, data)
+	id, sizes := fmtBuildContent(t, s, data)
 	if len(sizes) < 10 {
 		t.Fatalf("only %d chunks", len(sizes))
 	}
@@ -156,22 +156,22 @@ func TestFileReadAt(t *testing.T) {
 	off := 0
 	for _, sz := range sizes { // at and across every chunk boundary
 		for _, d := range []int{-3, -1, 0, 1} {
-			checkReadAt(t, f, data, off+d, 7)
+			fmtCheckReadAt(t, f, data, off+d, 7)
 		}
-		checkReadAt(t, f, data, off, sz)
-		checkReadAt(t, f, data, off, sz+5)
+		fmtCheckReadAt(t, f, data, off, sz)
+		fmtCheckReadAt(t, f, data, off, sz+5)
 		off += sz
 	}
-	checkReadAt(t, f, data, 0, len(data))
-	checkReadAt(t, f, data, len(data)-2, 10)
-	checkReadAt(t, f, data, len(data), 10)
+	fmtCheckReadAt(t, f, data, 0, len(data))
+	fmtCheckReadAt(t, f, data, len(data)-2, 10)
+	fmtCheckReadAt(t, f, data, len(data), 10)
 	var out bytes.Buffer
 	if n, err := f.WriteTo(&out); err != nil || n != int64(len(data)) || !bytes.Equal(out.Bytes(), data) {
 		t.Fatalf("WriteTo: %d %v", n, err)
 	}
 }
 
-func checkReadAt(t *testing.T, f *File, data []byte, off, n int) {
+func fmtCheckReadAt(t *testing.T, f *File, data []byte, off, n int) {
 	t.Helper()
 	if off < 0 {
 		return
@@ -210,16 +210,7 @@ func TestFileConcurrentAndDeep(t *testing.T) {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(g), 9))
-			p := make([]byte, 100)
-			for i := 0; i < 300; i++ {
-				off := r.IntN(len(data))
-				n, err := f.ReadAt(p, int64(off))
-				if (err != nil && err != io.EOF) || !bytes.Equal(p[:n], data[off:off+n]) {
-					t.Errorf("ReadAt(%d): %d %v", off, n, err)
-					return
-				}
-			}
+			fmtReadRandom(t, f, data, uint64(g))
 		}(g)
 	}
 	wg.Wait()
@@ -236,5 +227,19 @@ func TestFileConcurrentAndDeep(t *testing.T) {
 	}
 	if _, err := OpenFile(s, id, size+1).ReadAt(make([]byte, 1), 0); !errors.Is(err, cas.ErrCorrupt) {
 		t.Fatalf("wrong size: %v", err)
+	}
+}
+
+// fmtReadRandom reads f at random offsets and compares with data.
+func fmtReadRandom(t *testing.T, f *File, data []byte, seed uint64) {
+	r := rand.New(rand.NewPCG(seed, 9))
+	p := make([]byte, 100)
+	for i := 0; i < 300; i++ {
+		off := r.IntN(len(data))
+		n, err := f.ReadAt(p, int64(off))
+		if (err != nil && err != io.EOF) || !bytes.Equal(p[:n], data[off:off+n]) {
+			t.Errorf("ReadAt(%d): %d %v", off, n, err)
+			return
+		}
 	}
 }

@@ -58,8 +58,8 @@ func TestProfile(t *testing.T) {
 	}
 }
 
-// buildFile builds a file list of n synthetic chunks of the given size.
-func buildFile(t testing.TB, b *FileBuilder, n int, size uint32) cas.ID {
+// fmtBuildFile builds a file list of n synthetic chunks of the given size.
+func fmtBuildFile(t testing.TB, b *FileBuilder, n int, size uint32) cas.ID {
 	ctx := context.Background()
 	for i := 0; i < n; i++ {
 		if err := b.Add(ctx, fmtChunkID(i), size); err != nil {
@@ -76,14 +76,14 @@ func buildFile(t testing.TB, b *FileBuilder, n int, size uint32) cas.ID {
 func TestFileBuilderDeterministic(t *testing.T) {
 	s := newFmtStore()
 	b := NewFileBuilder(s)
-	a1 := buildFile(t, b, 20000, 1000)
-	small := buildFile(t, b, 3, 1000) // reuse in between
-	a2 := buildFile(t, b, 20000, 1000)
-	a3 := buildFile(t, NewFileBuilder(newFmtStore()), 20000, 1000)
+	a1 := fmtBuildFile(t, b, 20000, 1000)
+	small := fmtBuildFile(t, b, 3, 1000) // reuse in between
+	a2 := fmtBuildFile(t, b, 20000, 1000)
+	a3 := fmtBuildFile(t, NewFileBuilder(newFmtStore()), 20000, 1000)
 	if a1 != a2 || a1 != a3 {
 		t.Fatalf("same chunks, different IDs: %s %s %s", a1, a2, a3)
 	}
-	if small == a1 || a1 == buildFile(t, b, 20000, 999) {
+	if small == a1 || a1 == fmtBuildFile(t, b, 20000, 999) {
 		t.Fatal("different content, same ID")
 	}
 	top, err := loadObject(context.Background(), s, a1)
@@ -197,8 +197,8 @@ func TestOneByteChangesRoot(t *testing.T) {
 	}
 }
 
-// dirOf builds a directory of n file entries named fmt.Sprintf(pattern, i).
-func dirOf(t testing.TB, p Putter, n int, pattern string) (cas.ID, []Entry) {
+// fmtDirOf builds a directory of n file entries named fmt.Sprintf(pattern, i).
+func fmtDirOf(t testing.TB, p Putter, n int, pattern string) (cas.ID, []Entry) {
 	ctx := context.Background()
 	b := NewDirBuilder(p)
 	es := make([]Entry, n)
@@ -217,8 +217,8 @@ func dirOf(t testing.TB, p Putter, n int, pattern string) (cas.ID, []Entry) {
 
 func TestDirBuilderDeterministic(t *testing.T) {
 	s := newFmtStore()
-	a, _ := dirOf(t, s, 20000, "n%06d")
-	b, _ := dirOf(t, newFmtStore(), 20000, "n%06d")
+	a, _ := fmtDirOf(t, s, 20000, "n%06d")
+	b, _ := fmtDirOf(t, newFmtStore(), 20000, "n%06d")
 	if a != b {
 		t.Fatal("same entries, different IDs")
 	}
