@@ -90,6 +90,23 @@ type ingester struct {
 	chunkrs sync.Pool
 	workers sync.WaitGroup
 	cancel  context.CancelFunc // stops every file reader after the first error
+	errOnce sync.Once
+	first   error // the first error, which the cancellation of the others follows from
+}
+
+// fail records the first error and stops all other work.
+func (in *ingester) fail(err error) {
+	in.errOnce.Do(func() { in.first = err })
+	in.cancel()
+}
+
+// cause returns the error that made the walk stop: a cancellation seen by
+// the walker is reported as the failure that caused it.
+func (in *ingester) cause(err error) error {
+	if errors.Is(err, context.Canceled) && in.first != nil {
+		return in.first
+	}
+	return err
 }
 
 func (r *Repo) ingest(ctx context.Context, abs string, opts SnapshotOptions) (cas.ID, *IngestStats, error) {
@@ -102,7 +119,7 @@ func (r *Repo) ingest(ctx context.Context, abs string, opts SnapshotOptions) (ca
 	in.stop()
 	if err != nil {
 		in.batch.Cancel()
-		return cas.ID{}, nil, err
+		return cas.ID{}, nil, in.cause(err)
 	}
 	root, err := PutRoot(ctx, r.packs, dirID)
 	if err == nil {

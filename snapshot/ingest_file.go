@@ -55,7 +55,7 @@ func (in *ingester) startFile(ctx context.Context, path string, st *unix.Stat_t)
 		defer func() { <-in.files; close(fr.done) }()
 		fr.id, fr.size, fr.err = in.ingestFile(ctx, path, st)
 		if fr.err != nil {
-			in.cancel()
+			in.fail(fr.err)
 		}
 	}()
 	return fr, nil
