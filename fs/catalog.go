@@ -68,6 +68,11 @@ func (c *catalogFS) list(ctx context.Context) ([]CatalogEntry, []string, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	return dedupe(all)
+}
+
+// dedupe keeps the first (newest) snapshot of each key.
+func dedupe(all []CatalogEntry) ([]CatalogEntry, []string, error) {
 	seen := make(map[string]bool, len(all))
 	var out []CatalogEntry
 	var keys []string
@@ -85,16 +90,17 @@ func (c *catalogFS) list(ctx context.Context) ([]CatalogEntry, []string, error) 
 
 // find returns the snapshot called name: by key, else by root hex.
 func (c *catalogFS) find(ctx context.Context, name string) (CatalogEntry, error) {
-	list, keys, err := c.list(ctx)
+	all, err := c.cat.Snapshots(ctx)
 	if err != nil {
 		return CatalogEntry{}, err
 	}
+	list, keys, _ := dedupe(all)
 	for i, k := range keys {
 		if k == name {
 			return list[i], nil
 		}
 	}
-	for _, e := range list {
+	for _, e := range all {
 		if e.Root.String() == name {
 			return e, nil
 		}

@@ -11,6 +11,9 @@ import (
 	"github.com/cafs/cafs/snapshot"
 )
 
+// errNotSupported answers operations the format cannot represent.
+var errNotSupported error = syscall.EOPNOTSUPP
+
 // lookupError marks an error met while resolving a name: a blob missing
 // from the store then means "no such entry" rather than an I/O error.
 type lookupError struct{ err error }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sort"
+	"sync"
 
 	"github.com/cafs/cafs/cas"
 	"github.com/cafs/cafs/snapshot"
@@ -45,11 +46,27 @@ type rechunker struct {
 // stored with put. The result equals chunking content from offset 0.
 func rechunk(ctx context.Context, put snapshot.Putter, old []chunkRef, content io.ReaderAt, size int64, dirty spans) ([]chunkRef, error) {
 	r := &rechunker{put: put, old: old, content: content, size: size, dirty: dirty}
+	defer r.release()
 	if err := r.run(ctx); err != nil {
 		return nil, err
 	}
 	return r.out, nil
 }
+
+// chunkers recycles chunkers: each holds a 512 KiB scan buffer.
+var chunkers sync.Pool
+
+func (r *rechunker) release() {
+	if r.ch != nil {
+		r.ch.Reset(eofReader{})
+		chunkers.Put(r.ch)
+		r.ch = nil
+	}
+}
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
 func (r *rechunker) run(ctx context.Context) error {
 	next := 0 // index of the first old chunk not yet accounted for
@@ -119,6 +136,11 @@ func (r *rechunker) chunkFrom(ctx context.Context, start int64, di int) (j, ndi 
 
 func (r *rechunker) resetChunker(start int64) error {
 	sr := io.NewSectionReader(r.content, start, r.size-start)
+	if r.ch == nil {
+		if ch, ok := chunkers.Get().(*cas.Chunker); ok {
+			r.ch = ch
+		}
+	}
 	if r.ch == nil {
 		ch, err := cas.NewChunker(sr)
 		if err != nil {

@@ -194,10 +194,7 @@ type snapDir struct {
 	dir *snapshot.Dir
 }
 
-var (
-	_ = (gofs.NodeLookuper)((*snapDir)(nil))
-	_ = (gofs.NodeReaddirer)((*snapDir)(nil))
-)
+var _ = (gofs.NodeLookuper)((*snapDir)(nil))
 
 func (d *snapDir) open(ctx context.Context) (*snapshot.Dir, error) {
 	d.mu.Lock()
@@ -225,12 +222,20 @@ func (d *snapDir) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (
 	if err != nil {
 		return nil, toErrno(asLookup(err))
 	}
-	ino := childIno(d.ino, name)
-	child, mode := d.fs.newChild(e, ino)
+	return d.lookupItem(ctx, &dirItem{Entry: e, ino: childIno(d.ino, name)}, name, out)
+}
+
+// lookupItem returns the node of the listed entry it; a nil it (the handle
+// lost track of the listing) is looked up by name.
+func (d *snapDir) lookupItem(ctx context.Context, it *dirItem, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if it == nil {
+		return d.Lookup(ctx, name, out)
+	}
+	child, mode := d.fs.newChild(it.Entry, it.ino)
 	child.(interface{ fill(*fuse.Attr) }).fill(&out.Attr)
 	out.SetEntryTimeout(snapTimeout)
 	out.SetAttrTimeout(snapTimeout)
-	return d.NewInode(ctx, child, gofs.StableAttr{Mode: mode, Ino: ino}), 0
+	return d.NewInode(ctx, child, gofs.StableAttr{Mode: mode, Ino: it.ino}), 0
 }
 
 var (

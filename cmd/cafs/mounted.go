@@ -39,6 +39,9 @@ func (m *mounted) unmount() {
 			cfs.Unmount(m.mnt)
 		}
 		<-m.exited
+		if m.working != nil {
+			m.working.Close()
+		}
 		if m.staging != "" {
 			os.RemoveAll(m.staging)
 		}
