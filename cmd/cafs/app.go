@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -43,24 +44,44 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 }
 
 // execute runs args on a. When the repository is held by a host process
-// (a mount is serving it), the command line is forwarded to that host.
+// (a mount is serving it), the command line is forwarded to that host. A
+// lock with no host behind it may belong to a host that is just exiting, or
+// to a short command: execute retries for lockWait before it gives up.
 func (a *app) execute(ctx context.Context, args []string) int {
+	deadline := time.Now().Add(lockWait)
+	for {
+		err := a.command(ctx, args)
+		var fe forwardError
+		if errors.As(err, &fe) {
+			code, ferr := a.forward(ctx, fe.dir, args)
+			if ferr == nil {
+				return code
+			}
+			if errors.Is(ferr, errNoHost) && time.Now().Before(deadline) && ctx.Err() == nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			if !errors.Is(ferr, errNoHost) {
+				err = ferr
+			}
+		}
+		return a.exitCode(err)
+	}
+}
+
+// lockWait is how long a command waits for a locked repository.
+const lockWait = 3 * time.Second
+
+func (a *app) command(ctx context.Context, args []string) error {
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(a.stdin)
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	err := root.ExecuteContext(ctx)
-	var fe forwardError
-	if errors.As(err, &fe) {
-		code, ferr := a.forward(ctx, fe.dir, args)
-		if ferr == nil {
-			return code
-		}
-		if !errors.Is(ferr, errNoHost) {
-			err = ferr
-		}
-	}
+	return root.ExecuteContext(ctx)
+}
+
+func (a *app) exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}

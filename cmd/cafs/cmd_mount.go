@@ -82,23 +82,24 @@ func (a *app) runMount(ctx context.Context, ref, mnt string, o mountOptions) err
 			return err
 		}
 		a.host = h
-		defer func() { h.close(); h.wg.Wait(); r.Close() }()
+		defer func() { h.closeWhenIdle(ctx); h.close(); h.wg.Wait(); r.Close() }()
 	}
 	m, desc, err := a.newMount(ctx, ref, mnt, o)
 	if err != nil {
 		return err
 	}
-	defer m.unmount()
 	if err := a.host.add(mnt, m); err != nil {
+		m.unmount()
 		return err
 	}
-	defer a.host.remove(mnt)
 	fmt.Fprintf(a.stdout, "mounted %s at %s\n", desc, mnt)
 	a.signalReady()
 	select {
 	case <-ctx.Done():
 	case <-m.exited:
 	}
+	m.unmount()
+	a.host.remove(mnt)
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/cafs/cafs/cas"
 	"github.com/cafs/cafs/snapshot"
@@ -24,11 +25,13 @@ import (
 // socket; every other cafs command on the same repository sends it its
 // command line and runs inside it, on the shared Repo.
 type host struct {
-	repo *snapshot.Repo
-	ln   net.Listener
-	mu   sync.Mutex
-	mnts map[string]*mounted // by absolute mountpoint
-	wg   sync.WaitGroup
+	repo    *snapshot.Repo
+	ln      net.Listener
+	mu      sync.Mutex
+	mnts    map[string]*mounted // by absolute mountpoint
+	closing bool                // set first thing by close: no new commands
+	active  int                 // forwarded commands running
+	wg      sync.WaitGroup
 }
 
 // request is what a forwarding client sends, as one JSON line.
@@ -68,11 +71,7 @@ func (h *host) serve() {
 		if err != nil {
 			return
 		}
-		h.wg.Add(1)
-		go func() {
-			defer h.wg.Done()
-			h.handle(conn)
-		}()
+		go h.handle(conn)
 	}
 }
 
@@ -90,18 +89,67 @@ func (h *host) handle(conn net.Conn) {
 		log.Printf("cafs host: bad request: %v", err)
 		return
 	}
+	fw := &frameWriter{w: conn}
+	if !h.admit() {
+		fw.frame('b', nil) // going away: the client retries on its own
+		return
+	}
+	defer h.done()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { io.Copy(io.Discard, br); cancel() }()
-	fw := &frameWriter{w: conn}
 	a := &app{stdin: eofReader{}, stdout: fw.stream('o'), stderr: fw.stream('e'), host: h, cwd: req.Cwd,
 		ready: func() { fw.frame('r', nil) }}
 	code := a.execute(ctx, req.Args)
 	fw.frame('x', []byte{byte(code)})
 }
 
-// close unmounts everything this host serves and stops listening.
+// admit counts a command in, unless the host is closing.
+func (h *host) admit() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return false
+	}
+	h.active++
+	h.wg.Add(1)
+	return true
+}
+
+func (h *host) done() {
+	h.mu.Lock()
+	h.active--
+	h.mu.Unlock()
+	h.wg.Done()
+}
+
+// closeWhenIdle waits until the host serves no mount and runs no forwarded
+// command, then stops admitting new ones, so that a mount forwarded to it is
+// never cut short by its own mount ending. A cancelled ctx (SIGINT or
+// SIGTERM of the host process) ends the wait at once.
+func (h *host) closeWhenIdle(ctx context.Context) {
+	for {
+		h.mu.Lock()
+		if len(h.mnts) == 0 && h.active == 0 {
+			h.closing = true
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// close stops taking commands, unmounts everything this host serves and
+// stops listening. Commands already running are waited for by the caller.
 func (h *host) close() {
+	h.mu.Lock()
+	h.closing = true
+	h.mu.Unlock()
 	h.ln.Close()
 	h.mu.Lock()
 	var mnts []*mounted
@@ -170,5 +218,6 @@ type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
-// errNoHost: the repository is locked and nobody answers on its socket.
+// errNoHost: the repository is locked and nobody answers on its socket, or
+// the host that answered is going away.
 var errNoHost = errors.New("no host")

@@ -82,6 +82,8 @@ func (a *app) relay(r *bufio.Reader) (int, error) {
 			a.stderr.Write(p)
 		case 'r':
 			a.signalReady()
+		case 'b':
+			return 0, errNoHost
 		case 'x':
 			return int(p[0]), nil
 		}
