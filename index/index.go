@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,8 +35,9 @@ var errClosed = errors.New("index: closed")
 // DB is the Badger index of one repository. Its methods are safe for
 // concurrent use; it must not be used after Close.
 type DB struct {
-	bdb *badger.DB
-	dir string
+	bdb    *badger.DB
+	dir    string
+	absDir string // dir, absolute with symlinks resolved (see ReleaseMemory)
 
 	// locMu serialises the writers of locations (AddPack, ForgetPack) so
 	// that ForgetPack's read-check-delete cannot race with an AddPack that
@@ -56,7 +58,7 @@ func Open(dir string) (*DB, error) {
 	if err != nil {
 		return nil, openError(dir, err)
 	}
-	db := &DB{bdb: bdb, dir: dir}
+	db := &DB{bdb: bdb, dir: dir, absDir: absPath(dir)}
 	if err := db.checkSchema(fresh); err != nil {
 		_ = bdb.Close()
 		return nil, err
@@ -77,6 +79,18 @@ func prepareDir(dir string) (fresh bool, err error) {
 	return len(entries) == 0, nil
 }
 
+// absPath returns dir as the kernel names it in /proc/self/maps.
+func absPath(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		return resolved
+	}
+	return abs
+}
+
 // openBadger opens Badger, turning a panic on the calling goroutine (Badger
 // asserts on some corrupt files) into an error.
 func openBadger(dir string) (bdb *badger.DB, err error) {
@@ -85,21 +99,31 @@ func openBadger(dir string) (bdb *badger.DB, err error) {
 			bdb, err = nil, fmt.Errorf("%w: badger panicked: %v", ErrDamaged, r)
 		}
 	}()
-	return badger.Open(tuneOptions(badgerOptions(dir)))
+	return badger.Open(badgerOptions(dir))
 }
 
-// badgerOptions tunes Badger for a small, bounded memory footprint. Values
-// are all small (≤ 77 bytes except snapshot records), so they live in the
-// LSM tree and the value log stays (nearly) empty.
+// badgerOptions tunes Badger for a small, bounded footprint; the figures
+// behind each choice are in bench_test.go and the package documentation.
+//
+// Badger's heap goes mostly to table builders (flushes and compactions
+// hold a whole table in memory, up to 8+ at once per compaction, and keep
+// up to 8 spent builders pooled), so tables are small: 8 MiB memtables
+// (= level-0 tables) and 512 KiB base tables. Blocks are not compressed:
+// our keys and values are mostly random bytes, and uncompressed blocks are
+// read straight from the mmapped tables instead of being decompressed
+// into the heap on every cache miss. Values of up to 64 KiB (ours are all
+// under 100 bytes, bar snapshot records) stay in the LSM tree.
 func badgerOptions(dir string) badger.Options {
 	return badger.DefaultOptions(dir).
 		WithLogger(errorLogger{}).
 		WithSyncWrites(false). // we Sync at commit points
 		WithMetricsEnabled(false).
-		WithMemTableSize(16 << 20).
+		WithMemTableSize(8 << 20).
 		WithNumMemtables(2).
+		WithBaseTableSize(512 << 10).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(8).
+		WithCompression(options.None).
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(16 << 20).
 		WithValueLogFileSize(64 << 20).
@@ -109,9 +133,6 @@ func badgerOptions(dir string) badger.Options {
 		WithCompactL0OnClose(true).
 		WithChecksumVerificationMode(options.OnBlockRead)
 }
-
-// tuneOptions lets experiments adjust the options (scratch only).
-var tuneOptions = func(o badger.Options) badger.Options { return o }
 
 // openError classifies a failed badger.Open.
 func openError(dir string, err error) error {

@@ -193,6 +193,14 @@ func TestClosedAndCanceled(t *testing.T) {
 	if err := db.Sync(); !errors.Is(err, errClosed) {
 		t.Errorf("Sync after Close: %v", err)
 	}
+	b := db.NewStatBatch()
+	if err := b.Put("/a", testStat(1)); !errors.Is(err, errClosed) {
+		t.Errorf("StatBatch.Put after Close: %v", err)
+	}
+	if err := b.Flush(); !errors.Is(err, errClosed) {
+		t.Errorf("StatBatch.Flush after Close: %v", err)
+	}
+	b.Cancel()
 }
 
 // TestVerifyCorruptTable flips bytes inside a table's first data block.

@@ -8,7 +8,8 @@ import (
 )
 
 // PutSnapshot stores the record of snapshot id, replacing any earlier one.
-// It is durable when it returns.
+// It is durable when it returns. A record must be smaller than about 1 MiB
+// (one Badger transaction); records are expected to be a few hundred bytes.
 func (db *DB) PutSnapshot(ctx context.Context, id cas.ID, rec []byte) error {
 	if err := db.ready(ctx); err != nil {
 		return err
