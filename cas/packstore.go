@@ -17,6 +17,10 @@ var ErrClosed = errors.New("cas: store closed")
 // DefaultTargetPackSize is the pack size at which an open pack is sealed.
 const DefaultTargetPackSize = 64 << 20
 
+// MaxPackBlobs also seals a pack: it bounds the memory of the pending
+// locations (and the size of one AddPack) on trees of tiny files.
+const MaxPackBlobs = 1 << 16
+
 // maxBlobLen is the largest blob a pack record can describe.
 const maxBlobLen = math.MaxUint32
 

@@ -82,7 +82,7 @@ func (ps *PackStore) appendLocked(h recordHeader, rec []byte) error {
 	b := h.blob(p.id, off)
 	p.blobs = append(p.blobs, b)
 	ps.pending[b.ID] = b.Loc
-	if p.size >= ps.target {
+	if p.size >= ps.target || len(p.blobs) >= MaxPackBlobs {
 		ps.enqueueLocked(p)
 	}
 	return nil

@@ -22,7 +22,7 @@ import (
 // Memory figures (run one at a time: VmHWM is a process-wide high-water
 // mark, so only the first benchmark of a process reports it honestly):
 //
-//	go test -run '^$' -bench 'StatCache1M' -benchtime 1x ./index/
+//	go test -run '^$' -bench 'DirStats1M' -benchtime 1x ./index/
 //	go test -run '^$' -bench 'Ingest1M/plain' -benchtime 1x ./index/
 //	go test -run '^$' -bench 'Ingest1M/release' -benchtime 1x ./index/
 //
@@ -74,27 +74,31 @@ func BenchmarkLookup(b *testing.B) {
 	})
 }
 
-// BenchmarkStatCache1M puts 1M stat entries from 8 goroutines through one
-// StatBatch, then reads them all back, reporting peak memory of each phase.
-func BenchmarkStatCache1M(b *testing.B) {
+// BenchmarkDirStats1M puts the stat records of a 1M-file tree, 1,000
+// directories of 1,000 files with 100 bytes per file (100 kB records), from
+// 8 goroutines through one StatBatch, then reads them all back, reporting
+// peak memory of each phase.
+func BenchmarkDirStats1M(b *testing.B) {
 	db, _ := openTemp(b)
-	const files, workers = 1_000_000, 8
+	const dirs, workers = 1000, 8
 	b.Run("put", func(b *testing.B) {
 		for b.Loop() {
-			peak := measurePeak(func() { putStats(b, db, files, workers) })
+			peak := measurePeak(func() { putDirStats(b, db, dirs, workers) })
 			peak.report(b)
 		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*dirs), "µs/dir")
 	})
 	b.Run("get", func(b *testing.B) {
 		for b.Loop() {
-			peak := measurePeak(func() { getStats(b, db, files, workers) })
+			peak := measurePeak(func() { getDirStats(b, db, dirs, workers) })
 			peak.report(b)
 		}
+		b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*dirs), "µs/dir")
 	})
 }
 
-// BenchmarkIngest1M mimics ingesting a 1M-file tree: 1M stat entries and
-// 1M locations (1000 packs of 1000 blobs) written concurrently. In the
+// BenchmarkIngest1M mimics ingesting a 1M-file tree: 1,000 directory stat
+// records of 100 kB and 1M locations (1000 packs of 1000 blobs) written concurrently. In the
 // "release" variant a goroutine calls ReleaseMemory twice a second.
 func BenchmarkIngest1M(b *testing.B) {
 	for _, release := range []bool{false, true} {
@@ -112,7 +116,7 @@ func BenchmarkIngest1M(b *testing.B) {
 }
 
 func ingest(b *testing.B, db *DB, release bool) {
-	const files, workers, packSize = 1_000_000, 8, 1000
+	const files, dirs, workers, packSize = 1_000_000, 1000, 8, 1000
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	if release {
@@ -130,7 +134,7 @@ func ingest(b *testing.B, db *DB, release bool) {
 		})
 	}
 	var work sync.WaitGroup
-	work.Go(func() { putStats(b, db, files, workers) })
+	work.Go(func() { putDirStats(b, db, dirs, workers) })
 	work.Go(func() {
 		for j := range files / packSize {
 			p := testPack(j)
@@ -142,18 +146,40 @@ func ingest(b *testing.B, db *DB, release bool) {
 	wg.Wait()
 }
 
-func statPath(i int) string {
-	return fmt.Sprintf("/home/someone/datasets/run%03d/shard%04d/sample-%07d.bin", i%1000, i/1000%1000, i)
+// Dimensions of the benchmark tree's directory records.
+const (
+	benchFilesPerDir  = 1000
+	benchBytesPerFile = 100
+)
+
+func benchDir(i int) string {
+	return fmt.Sprintf("/home/someone/datasets/run%03d/shard%04d", i%100, i)
 }
 
-func putStats(tb testing.TB, db *DB, files, workers int) {
+// benchRecord fills rec with the record of directory i: every file's
+// entry starts with its number, the rest is filler.
+func benchRecord(rec []byte, i int) []byte {
+	rec = rec[:0]
+	for f := range benchFilesPerDir {
+		n := len(rec)
+		rec = fmt.Appendf(rec, "%d/%d:", i, f)
+		for len(rec) < n+benchBytesPerFile {
+			rec = append(rec, byte(f))
+		}
+	}
+	return rec
+}
+
+func putDirStats(tb testing.TB, db *DB, dirs, workers int) {
 	batch := db.NewStatBatch()
 	defer batch.Cancel()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < files; i += workers {
-				if err := batch.Put(statPath(i), testStat(i)); err != nil {
+			rec := make([]byte, 0, benchFilesPerDir*benchBytesPerFile)
+			for i := w; i < dirs; i += workers {
+				rec = benchRecord(rec, i) // PutDir copies rec
+				if err := batch.PutDir(benchDir(i), rec); err != nil {
 					tb.Error(err)
 					return
 				}
@@ -166,14 +192,15 @@ func putStats(tb testing.TB, db *DB, files, workers int) {
 	}
 }
 
-func getStats(tb testing.TB, db *DB, files, workers int) {
+func getDirStats(tb testing.TB, db *DB, dirs, workers int) {
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			for i := w; i < files; i += workers {
-				if _, ok, err := db.GetStat(ctx, statPath(i)); err != nil || !ok {
-					tb.Errorf("GetStat %d: %v, %v", i, ok, err)
+			for i := w; i < dirs; i += workers {
+				rec, ok, err := db.GetDirStats(ctx, benchDir(i))
+				if err != nil || !ok || len(rec) != benchFilesPerDir*benchBytesPerFile {
+					tb.Errorf("GetDirStats %d: %d bytes, %v, %v", i, len(rec), ok, err)
 					return
 				}
 			}

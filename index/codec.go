@@ -1,7 +1,9 @@
 package index
 
 import (
+	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/cafs/cafs/cas"
 	"github.com/cafs/cafs/index/internal/codec"
@@ -12,7 +14,7 @@ import (
 const (
 	prefixLoc      = 'c' // c + cas.ID (32)     → location (codec.LocSize bytes)
 	prefixPack     = 'p' // p + cas.PackID (16) → empty
-	prefixStat     = 'f' // f + absolute path   → stat (codec.StatSize bytes)
+	prefixStat     = 'f' // f + dir + 0 + part  → part of a directory stat record
 	prefixSnapshot = 's' // s + cas.ID (32)     → snapshot record (opaque)
 	prefixName     = 'n' // n + name            → cas.ID (32 bytes)
 	keySchema      = 'v' // v                   → schema version (uint32, big endian)
@@ -21,13 +23,13 @@ const (
 // schemaVersion is the layout version stored under the v key. Bump it when
 // the key layout or a value encoding changes incompatibly; Open then refuses
 // the old index and asks for `cafs index rebuild`.
-const schemaVersion uint32 = 1
+//
+// Version 1 had one f key per file; Open migrates such an index by
+// dropping its stat cache (see checkSchema).
+const schemaVersion uint32 = 2
 
 // Encoded value sizes.
-const (
-	locSize  = codec.LocSize
-	statSize = codec.StatSize
-)
+const locSize = codec.LocSize
 
 func idKey(prefix byte, id cas.ID) []byte {
 	k := make([]byte, 1+cas.IDSize)
@@ -48,6 +50,27 @@ func strKey(prefix byte, s string) []byte {
 	k[0] = prefix
 	copy(k[1:], s)
 	return k
+}
+
+// dirKey returns the key of part i of the stat record of dir: f, dir, a
+// NUL byte, then i as a big-endian uint32. Paths never contain NUL (checkDir
+// rejects one), so the NUL ends dir unambiguously: no key of one directory
+// is a key of another, and the parts of a record are adjacent in key order.
+func dirKey(dir string, part uint32) []byte {
+	k := make([]byte, 0, 1+len(dir)+1+4)
+	k = append(k, prefixStat)
+	k = append(k, dir...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint32(k, part)
+}
+
+// checkDir rejects a directory path containing NUL, which would make its
+// keys ambiguous.
+func checkDir(dir string) error {
+	if strings.IndexByte(dir, 0) >= 0 {
+		return fmt.Errorf("path contains a NUL byte")
+	}
+	return nil
 }
 
 // keyID extracts the ID from a c or s key; a key of the wrong length is damage.
@@ -98,28 +121,18 @@ func decodeLocation(b []byte) (cas.Location, error) {
 	}, nil
 }
 
-// appendStat appends the encoding of s to dst; it rejects a negative size.
-func appendStat(dst []byte, s Stat) ([]byte, error) {
-	dst, err := codec.AppendStat(dst, codec.Stat{
-		Size: s.Size, MtimeNs: s.MtimeNs, CtimeNs: s.CtimeNs,
-		Ino: s.Ino, Dev: s.Dev, Mode: s.Mode, File: s.File,
-	})
-	if err != nil {
-		return dst, fmt.Errorf("index: %w", err)
+// decodeDirHeader decodes the header at the start of part 0 of a stat
+// record; any flaw is ErrDamaged.
+func decodeDirHeader(part0 []byte) (codec.DirHeader, error) {
+	if len(part0) < codec.DirHeaderSize {
+		return codec.DirHeader{}, fmt.Errorf("%w: dir record part 0 has %d bytes, want at least %d",
+			ErrDamaged, len(part0), codec.DirHeaderSize)
 	}
-	return dst, nil
-}
-
-// decodeStat decodes an f value; any flaw is ErrDamaged.
-func decodeStat(b []byte) (Stat, error) {
-	s, err := codec.DecodeStat(b)
+	h, err := codec.DecodeDirHeader(part0[:codec.DirHeaderSize])
 	if err != nil {
-		return Stat{}, damaged(err)
+		return codec.DirHeader{}, damaged(err)
 	}
-	return Stat{
-		Size: s.Size, MtimeNs: s.MtimeNs, CtimeNs: s.CtimeNs,
-		Ino: s.Ino, Dev: s.Dev, Mode: s.Mode, File: s.File,
-	}, nil
+	return h, nil
 }
 
 // decodeID decodes an n value; any flaw is ErrDamaged.

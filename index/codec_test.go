@@ -25,21 +25,8 @@ func TestLocationRoundTrip(t *testing.T) {
 	}
 }
 
-func TestStatRoundTrip(t *testing.T) {
-	s := Stat{Size: math.MaxInt64, MtimeNs: math.MinInt64, CtimeNs: -1, Ino: math.MaxUint64,
-		Dev: 1, Mode: math.MaxUint32, File: testID(1)}
-	enc, err := appendStat(nil, s)
-	if err != nil || len(enc) != statSize {
-		t.Fatalf("appendStat = %d bytes, %v", len(enc), err)
-	}
-	if got, err := decodeStat(enc); err != nil || got != s {
-		t.Fatalf("decodeStat = %+v, %v; want %+v", got, err, s)
-	}
-}
-
 func TestDecodersRejectGarbage(t *testing.T) {
 	goodLoc, _ := appendLocation(nil, testBlobs(testPack(1), 0, 1)[0].Loc)
-	goodStat, _ := appendStat(nil, testStat(5))
 	mutate := func(b []byte, i int, v byte) []byte {
 		c := bytes.Clone(b)
 		c[i] = v
@@ -61,18 +48,22 @@ func TestDecodersRejectGarbage(t *testing.T) {
 			t.Errorf("decodeLocation(%s) err = %v, want ErrDamaged", name, err)
 		}
 	}
-	statCases := map[string][]byte{
-		"empty":         nil,
-		"short":         goodStat[:statSize-1],
-		"long":          append(bytes.Clone(goodStat), 0),
-		"version 9":     mutate(goodStat, 0, 9),
-		"negative size": mutate(goodStat, 1, 0x80),
-		"location":      goodLoc,
+	goodHdr, _ := codec.AppendDirHeader(nil, codec.DirHeader{Parts: 1, Length: 10})
+	dirCases := map[string][]byte{
+		"empty":     nil,
+		"short":     goodHdr[:codec.DirHeaderSize-1],
+		"version 9": mutate(goodHdr, 0, 9),
+		"parts 0":   mutate(goodHdr, 4, 0),
+		"parts 2":   mutate(goodHdr, 4, 2),
+		"location":  goodLoc[:codec.DirHeaderSize],
 	}
-	for name, b := range statCases {
-		if _, err := decodeStat(b); !errors.Is(err, ErrDamaged) {
-			t.Errorf("decodeStat(%s) err = %v, want ErrDamaged", name, err)
+	for name, b := range dirCases {
+		if _, err := decodeDirHeader(b); !errors.Is(err, ErrDamaged) {
+			t.Errorf("decodeDirHeader(%s) err = %v, want ErrDamaged", name, err)
 		}
+	}
+	if h, err := decodeDirHeader(append(goodHdr, "0123456789"...)); err != nil || h.Length != 10 {
+		t.Errorf("decodeDirHeader(header+data) = %+v, %v", h, err)
 	}
 	for _, b := range [][]byte{nil, make([]byte, cas.IDSize-1), make([]byte, cas.IDSize+1)} {
 		if _, err := decodeID(b); !errors.Is(err, ErrDamaged) {

@@ -19,7 +19,7 @@ import (
 
 // Sentinel errors, checked with errors.Is.
 var (
-	// ErrNotFound: no such name, snapshot or stat entry. (Lookup returns
+	// ErrNotFound: no such name or snapshot. (Lookup returns
 	// cas.ErrNotFound instead, as the cas.Locator contract requires.)
 	ErrNotFound = errors.New("index: not found")
 	// ErrDamaged: the index cannot be trusted (corrupt, from another schema
@@ -111,8 +111,9 @@ func openBadger(dir string) (bdb *badger.DB, err error) {
 // (= level-0 tables) and 512 KiB base tables. Blocks are not compressed:
 // our keys and values are mostly random bytes, and uncompressed blocks are
 // read straight from the mmapped tables instead of being decompressed
-// into the heap on every cache miss. Values of up to 64 KiB (ours are all
-// under 100 bytes, bar snapshot records) stay in the LSM tree.
+// into the heap on every cache miss. Values under 64 KiB (all of ours bar
+// snapshot records and the stat records of large directories) stay in the
+// LSM tree.
 func badgerOptions(dir string) badger.Options {
 	return badger.DefaultOptions(dir).
 		WithLogger(errorLogger{}).
@@ -127,12 +128,17 @@ func badgerOptions(dir string) badger.Options {
 		WithBlockCacheSize(16 << 20).
 		WithIndexCacheSize(16 << 20).
 		WithValueLogFileSize(64 << 20).
-		WithValueThreshold(64 << 10).
+		WithValueThreshold(valueThreshold).
 		WithNumCompactors(2).
 		WithDetectConflicts(false).
 		WithCompactL0OnClose(true).
 		WithChecksumVerificationMode(options.OnBlockRead)
 }
+
+// valueThreshold is the size from which Badger puts a value in the value
+// log instead of the LSM tree: only large stat record parts and snapshot
+// records get there.
+const valueThreshold = 64 << 10
 
 // openError classifies a failed badger.Open.
 func openError(dir string, err error) error {
@@ -183,6 +189,13 @@ func (db *DB) checkSchema(fresh bool) error {
 	case !found && !fresh:
 		return fmt.Errorf("%w: index %s has no schema version; run `cafs index rebuild`", ErrDamaged, db.dir)
 	case !found:
+		return db.setSync("open", []byte{keySchema}, encodeSchema(schemaVersion))
+	case v == 1:
+		// Version 1 differs only in the stat cache (one key per file),
+		// which is a hint: drop it rather than ask for a rebuild.
+		if err := db.DropStats(context.Background()); err != nil {
+			return err
+		}
 		return db.setSync("open", []byte{keySchema}, encodeSchema(schemaVersion))
 	case v != schemaVersion:
 		return fmt.Errorf("%w: index %s has schema version %d, this cafs uses %d; run `cafs index rebuild`",

@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,13 +44,8 @@ func TestPersistence(t *testing.T) {
 	p := testPack(1)
 	blobs := testBlobs(p, 0, 100)
 	mustAddPack(t, db, p, blobs)
-	b := db.NewStatBatch()
-	if err := b.Put("/a", testStat(1)); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	dirs := map[string][]byte{"/a": testRecord(1, 1000), "/a/empty": {}, "/a/big": testRecord(2, 3.5*mib)}
+	putDirs(t, db, dirs)
 	if err := db.PutSnapshot(ctx, testID(7), []byte("rec")); err != nil {
 		t.Fatal(err)
 	}
@@ -64,8 +60,8 @@ func TestPersistence(t *testing.T) {
 	if ok, err := db.HasPack(ctx, p); err != nil || !ok {
 		t.Fatalf("HasPack after reopen = %v, %v", ok, err)
 	}
-	if s, ok, err := db.GetStat(ctx, "/a"); err != nil || !ok || s != testStat(1) {
-		t.Fatalf("GetStat after reopen = %+v, %v, %v", s, ok, err)
+	for dir, rec := range dirs {
+		wantDir(t, db, dir, rec)
 	}
 	if rec, err := db.Snapshot(ctx, testID(7)); err != nil || string(rec) != "rec" {
 		t.Fatalf("Snapshot after reopen = %q, %v", rec, err)
@@ -100,6 +96,33 @@ func TestSchemaMismatch(t *testing.T) {
 		t.Fatalf("Open with another schema version: %v; want ErrDamaged asking for a rebuild", err)
 	}
 	t.Log(err)
+}
+
+// TestSchemaMigrateV1 opens a version 1 index, whose stat cache had one
+// key per file: Open drops the stat cache and keeps the rest.
+func TestSchemaMigrateV1(t *testing.T) {
+	db, dir := openTemp(t)
+	ctx := context.Background()
+	p := testPack(1)
+	mustAddPack(t, db, p, testBlobs(p, 0, 10))
+	rawSet(t, db, []byte{keySchema}, encodeSchema(1))
+	rawSet(t, db, strKey(prefixStat, "/old/file"), make([]byte, 77))
+	db = reopen(t, db, dir)
+	var v uint32
+	if _, err := db.get("test", []byte{keySchema}, func(b []byte) (err error) {
+		v, err = decodeSchema(b)
+		return err
+	}); err != nil || v != schemaVersion {
+		t.Fatalf("schema after migration = %d, %v; want %d", v, err, schemaVersion)
+	}
+	if err := db.scan(ctx, "test", prefixStat, func(key, _ []byte) error {
+		return fmt.Errorf("stat key %q left after migration", key)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Lookup(ctx, testID(3)); err != nil {
+		t.Fatalf("location lost by migration: %v", err)
+	}
 }
 
 func TestSchemaMissing(t *testing.T) {
@@ -150,14 +173,14 @@ func TestDamagedValues(t *testing.T) {
 	ctx := context.Background()
 	id := testID(1)
 	rawSet(t, db, idKey(prefixLoc, id), []byte("not a location"))
-	rawSet(t, db, strKey(prefixStat, "/bad"), []byte{codec.StatVersion, 1, 2})
+	rawSet(t, db, dirKey("/bad", 0), []byte{codec.DirVersion, 1, 2})
 	rawSet(t, db, strKey(prefixName, "bad"), []byte("short"))
 	rawSet(t, db, []byte{prefixLoc, 1, 2}, make([]byte, locSize)) // key too short
 	if _, err := db.Lookup(ctx, id); !errors.Is(err, ErrDamaged) {
 		t.Errorf("Lookup of garbage: %v; want ErrDamaged", err)
 	}
-	if _, _, err := db.GetStat(ctx, "/bad"); !errors.Is(err, ErrDamaged) {
-		t.Errorf("GetStat of garbage: %v; want ErrDamaged", err)
+	if _, _, err := db.GetDirStats(ctx, "/bad"); !errors.Is(err, ErrDamaged) {
+		t.Errorf("GetDirStats of garbage: %v; want ErrDamaged", err)
 	}
 	if _, err := db.Name(ctx, "bad"); !errors.Is(err, ErrDamaged) {
 		t.Errorf("Name of garbage: %v; want ErrDamaged", err)
@@ -194,8 +217,11 @@ func TestClosedAndCanceled(t *testing.T) {
 		t.Errorf("Sync after Close: %v", err)
 	}
 	b := db.NewStatBatch()
-	if err := b.Put("/a", testStat(1)); !errors.Is(err, errClosed) {
-		t.Errorf("StatBatch.Put after Close: %v", err)
+	if err := b.PutDir("/a", nil); !errors.Is(err, errClosed) {
+		t.Errorf("StatBatch.PutDir after Close: %v", err)
+	}
+	if _, _, err := db.GetDirStats(bg, "/a"); !errors.Is(err, errClosed) {
+		t.Errorf("GetDirStats after Close: %v", err)
 	}
 	if err := b.Flush(); !errors.Is(err, errClosed) {
 		t.Errorf("StatBatch.Flush after Close: %v", err)

@@ -31,10 +31,14 @@ func (db *DB) Lookup(ctx context.Context, id cas.ID) (cas.Location, error) {
 		return cas.Location{}, fmt.Errorf("index: lookup %s: %w", id, err)
 	}
 	if !found {
-		return cas.Location{}, fmt.Errorf("index: lookup %s: %w", id, cas.ErrNotFound)
+		return cas.Location{}, errNotLocated
 	}
 	return loc, nil
 }
+
+// errNotLocated is the (allocation-free) miss of Lookup: ingest asks about
+// every new chunk, and misses are the common case. Callers name the ID.
+var errNotLocated = fmt.Errorf("index: lookup: %w", cas.ErrNotFound)
 
 // AddPack records pack as known and the locations of its blobs, replacing
 // any earlier location of the same IDs. Every blob must be in pack. The

@@ -44,8 +44,19 @@ func (db *DB) ReleaseMemory(ctx context.Context) error {
 	return nil
 }
 
-// mappedTables returns the [start, end) address ranges of the .sst files
-// of dir mapped into this process, from /proc/self/maps.
+// badgerFile reports whether a maps line names a file Badger maps: tables,
+// value logs (directory stat records live there) and memtable logs.
+func badgerFile(line string) bool {
+	for _, ext := range []string{".sst", ".vlog", ".mem"} {
+		if strings.HasSuffix(line, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+// mappedTables returns the [start, end) address ranges of the files of dir
+// that Badger maps into this process, from /proc/self/maps.
 func mappedTables(dir string) ([][2]uintptr, error) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
@@ -57,7 +68,7 @@ func mappedTables(dir string) ([][2]uintptr, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		slash := strings.IndexByte(line, '/')
-		if slash < 0 || !strings.HasSuffix(line, ".sst") || filepath.Dir(line[slash:]) != dir {
+		if slash < 0 || !badgerFile(line) || filepath.Dir(line[slash:]) != dir {
 			continue // also skips deleted files, listed with a " (deleted)" suffix
 		}
 		lo, hi, _ := strings.Cut(strings.Fields(line)[0], "-")

@@ -114,7 +114,9 @@ func (r *Repo) ingest(ctx context.Context, abs string, opts SnapshotOptions) (ca
 	wctx, cancel := context.WithCancel(ctx)
 	in.cancel = cancel
 	in.startWorkers(wctx, opts.Workers)
+	stopRelease := r.releaseMemoryEvery(wctx, time.Second)
 	dirID, err := in.walkDir(wctx, abs)
+	stopRelease()
 	cancel()
 	in.stop()
 	if err != nil {
@@ -157,9 +159,14 @@ func (in *ingester) walkDir(ctx context.Context, path string) (cas.ID, error) {
 		return cas.ID{}, err
 	}
 	in.stats.Dirs.Add(1)
+	old := in.loadDirStats(ctx, path)
+	cur := &statCursor{}
+	if old != nil {
+		cur.files = old.files
+	}
 	items := make([]dirItem, 0, len(names))
 	for _, name := range names {
-		it, ok, err := in.visit(ctx, filepath.Join(path, name), name)
+		it, ok, err := in.visit(ctx, filepath.Join(path, name), name, cur)
 		if err != nil {
 			in.drain(items)
 			return cas.ID{}, err
@@ -168,7 +175,11 @@ func (in *ingester) walkDir(ctx context.Context, path string) (cas.ID, error) {
 			items = append(items, it)
 		}
 	}
-	return in.encodeDir(ctx, items)
+	id, err := in.encodeDir(ctx, items)
+	if err == nil {
+		err = in.saveDirStats(path, id, old, items)
+	}
+	return id, err
 }
 
 func readDirNames(path string) ([]string, error) {
@@ -185,13 +196,35 @@ func readDirNames(path string) ([]string, error) {
 	return names, nil
 }
 
+// saveDirStats records what the directory's files looked like, unless
+// nothing changed since the record it had.
+func (in *ingester) saveDirStats(path string, id cas.ID, old *dirStats, items []dirItem) error {
+	d := &dirStats{dir: id, files: make([]fileStat, 0, len(items))}
+	changed := old == nil || old.dir != id
+	for _, it := range items {
+		if it.file == nil {
+			continue
+		}
+		if !it.file.cacheable {
+			changed = true
+			continue
+		}
+		changed = changed || !it.file.reused
+		d.files = append(d.files, it.file.stat)
+	}
+	if !changed && len(d.files) == len(old.files) {
+		return nil
+	}
+	return in.batch.PutDir(path, encodeDirStats(d))
+}
+
 // dirItem is an entry whose file content may still be in flight.
 type dirItem struct {
 	e    Entry
 	file *fileResult
 }
 
-func (in *ingester) visit(ctx context.Context, path, name string) (dirItem, bool, error) {
+func (in *ingester) visit(ctx context.Context, path, name string, cur *statCursor) (dirItem, bool, error) {
 	var st unix.Stat_t
 	if err := unix.Lstat(path, &st); err != nil {
 		return dirItem{}, false, &os.PathError{Op: "lstat", Path: path, Err: err}
@@ -200,7 +233,10 @@ func (in *ingester) visit(ctx context.Context, path, name string) (dirItem, bool
 	switch st.Mode & unix.S_IFMT {
 	case unix.S_IFREG:
 		e.Type, e.Exec = TypeFile, st.Mode&0o100 != 0
-		fr, err := in.startFile(ctx, path, &st)
+		if fs := cur.find(name); fs != nil && fs.same(&st) {
+			return dirItem{e: e, file: in.reuse(fs)}, true, nil
+		}
+		fr, err := in.startFile(ctx, path, name, &st)
 		return dirItem{e: e, file: fr}, err == nil, err
 	case unix.S_IFDIR:
 		id, err := in.walkDir(ctx, path)
@@ -283,4 +319,24 @@ func (in *ingester) startWorkers(ctx context.Context, n int) {
 func (in *ingester) stop() {
 	close(in.jobs)
 	in.workers.Wait()
+}
+
+// releaseMemoryEvery asks the index to page its mapped tables out of this
+// process now and then: on trees of millions of files they would otherwise
+// count fully in the resident set.
+func (r *Repo) releaseMemoryEvery(ctx context.Context, d time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.idx.ReleaseMemory(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
 }

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cafs/cafs/cas"
-	"github.com/cafs/cafs/index"
 )
 
 // pipelineMin is the size from which a file's chunks are hashed and stored
@@ -27,10 +26,23 @@ const racyWindow = 2 * time.Second
 
 // fileResult is the future of one file's content.
 type fileResult struct {
-	done chan struct{}
-	id   cas.ID
-	size uint64
-	err  error
+	done      chan struct{}
+	id        cas.ID
+	size      uint64
+	err       error
+	stat      fileStat // for the stat cache
+	cacheable bool     // stat may be trusted next time (not racily clean)
+	reused    bool     // came from the stat cache
+}
+
+// reuse is the already-resolved result of a file the stat cache knows.
+func (in *ingester) reuse(fs *fileStat) *fileResult {
+	in.stats.Files.Add(1)
+	in.stats.Bytes.Add(uint64(fs.size))
+	in.stats.Reused.Add(1)
+	fr := &fileResult{done: make(chan struct{}), id: fs.id, size: uint64(fs.size), stat: *fs, cacheable: true, reused: true}
+	close(fr.done)
+	return fr
 }
 
 func (fr *fileResult) wait(ctx context.Context) error {
@@ -44,7 +56,7 @@ func (fr *fileResult) wait(ctx context.Context) error {
 }
 
 // startFile ingests one regular file in the background, bounded by in.files.
-func (in *ingester) startFile(ctx context.Context, path string, st *unix.Stat_t) (*fileResult, error) {
+func (in *ingester) startFile(ctx context.Context, path, name string, st *unix.Stat_t) (*fileResult, error) {
 	select {
 	case in.files <- struct{}{}:
 	case <-ctx.Done():
@@ -53,7 +65,7 @@ func (in *ingester) startFile(ctx context.Context, path string, st *unix.Stat_t)
 	fr := &fileResult{done: make(chan struct{})}
 	go func() {
 		defer func() { <-in.files; close(fr.done) }()
-		fr.id, fr.size, fr.err = in.ingestFile(ctx, path, st)
+		fr.err = in.ingestFile(ctx, path, name, st, fr)
 		if fr.err != nil {
 			in.fail(fr.err)
 		}
@@ -61,33 +73,28 @@ func (in *ingester) startFile(ctx context.Context, path string, st *unix.Stat_t)
 	return fr, nil
 }
 
-func (in *ingester) ingestFile(ctx context.Context, path string, st *unix.Stat_t) (cas.ID, uint64, error) {
+func (in *ingester) ingestFile(ctx context.Context, path, name string, st *unix.Stat_t, fr *fileResult) error {
 	in.stats.Files.Add(1)
 	in.stats.Bytes.Add(uint64(st.Size))
-	if id, ok := in.cached(ctx, path, st); ok {
-		in.stats.Reused.Add(1)
-		return id, uint64(st.Size), nil
-	}
 	f, err := openNoAtime(path)
 	if err != nil {
-		return cas.ID{}, 0, err
+		return err
 	}
 	defer f.Close()
 	id, size, err := in.readContent(ctx, f, st.Size)
 	if err != nil {
-		return cas.ID{}, 0, fmt.Errorf("read %s: %w", path, err)
+		return fmt.Errorf("read %s: %w", path, err)
 	}
 	var after unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &after); err != nil {
-		return cas.ID{}, 0, &os.PathError{Op: "fstat", Path: path, Err: err}
+		return &os.PathError{Op: "fstat", Path: path, Err: err}
 	}
 	if !sameStat(st, &after) || size != uint64(st.Size) {
-		return cas.ID{}, 0, fmt.Errorf("%s: %w", path, ErrChanged)
+		return fmt.Errorf("%s: %w", path, ErrChanged)
 	}
-	if in.start.Sub(time.Unix(0, after.Mtim.Nano())) > racyWindow {
-		err = in.batch.Put(path, statOf(&after, id))
-	}
-	return id, size, err
+	fr.id, fr.size, fr.stat = id, size, statOf(name, &after, id)
+	fr.cacheable = in.start.Sub(time.Unix(0, after.Mtim.Nano())) > racyWindow
+	return nil
 }
 
 func openNoAtime(path string) (*os.File, error) {
@@ -133,21 +140,6 @@ func (in *ingester) chunkInline(ctx context.Context, ch *cas.Chunker, fb *FileBu
 			return err
 		}
 	}
-}
-
-// cached returns the file's content ID from the stat cache when the file
-// looks exactly as it did and its content is still stored.
-func (in *ingester) cached(ctx context.Context, path string, st *unix.Stat_t) (cas.ID, bool) {
-	s, ok, err := in.r.idx.GetStat(ctx, path)
-	if err != nil || !ok || s != statOf(st, s.File) {
-		return cas.ID{}, false
-	}
-	has, err := in.r.packs.Has(ctx, s.File)
-	return s.File, err == nil && has
-}
-
-func statOf(st *unix.Stat_t, file cas.ID) index.Stat {
-	return index.Stat{Size: st.Size, MtimeNs: st.Mtim.Nano(), CtimeNs: st.Ctim.Nano(), Ino: st.Ino, Dev: 0, Mode: st.Mode, File: file}
 }
 
 func sameStat(a, b *unix.Stat_t) bool {

@@ -5,9 +5,23 @@ import (
 	"runtime/pprof"
 )
 
-// startProfile writes a CPU profile to $CAFS_CPUPROFILE when it is set
-// (used by `make bench` and by hand; not a user-facing flag).
+// startProfile writes a CPU profile to $CAFS_CPUPROFILE and a heap profile
+// (at exit) to $CAFS_MEMPROFILE when they are set. For benchmarks and by
+// hand; not a user-facing flag.
 func startProfile() func() {
+	stopCPU := startCPUProfile()
+	return func() {
+		stopCPU()
+		if path := os.Getenv("CAFS_MEMPROFILE"); path != "" {
+			if f, err := os.Create(path); err == nil {
+				pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}
+	}
+}
+
+func startCPUProfile() func() {
 	path := os.Getenv("CAFS_CPUPROFILE")
 	if path == "" {
 		return func() {}

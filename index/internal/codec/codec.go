@@ -5,7 +5,7 @@
 // coverage counters. Package index converts these plain structs to and from
 // the cas types and turns ErrInvalid into index.ErrDamaged.
 //
-// Every value starts with a version byte and has a fixed length. Decoders
+// Every encoding starts with a version byte and has a fixed length. Decoders
 // are strict: they accept exactly the bytes the encoders produce.
 package codec
 
@@ -13,6 +13,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // ErrInvalid marks every decoding (and encoding) failure.
@@ -20,16 +21,22 @@ var ErrInvalid = errors.New("invalid encoding")
 
 // Value versions: the first byte of each encoded value.
 const (
-	LocVersion  = 1
-	StatVersion = 1
+	LocVersion = 1
+	DirVersion = 1
 )
 
 // Encoded sizes in bytes.
 const (
-	LocSize  = 1 + 16 + 8 + 4 + 4 + 1 + 1 // version pack offset length rawlen kind codec
-	StatSize = 1 + 8 + 8 + 8 + 8 + 8 + 4 + IDSize
-	IDSize   = 32
+	LocSize       = 1 + 16 + 8 + 4 + 4 + 1 + 1 // version pack offset length rawlen kind codec
+	DirHeaderSize = 1 + 4 + 8 + 4              // version parts length crc32c
+	IDSize        = 32
 )
+
+// DirPartSize is the largest value of one part of a directory stat record,
+// header included: part 0 holds the header and the first
+// DirPartSize-DirHeaderSize bytes of the record, each later part the next
+// DirPartSize bytes. Only the last part may be shorter.
+const DirPartSize = 1 << 20
 
 // Valid kinds and codecs; they mirror cas.KindData, cas.KindTree and the
 // codecs of cas.Location (package index tests that they agree).
@@ -94,52 +101,78 @@ func DecodeLocation(b []byte) (Location, error) {
 	return l, nil
 }
 
-// Stat mirrors index.Stat with plain field types.
-type Stat struct {
-	Size    int64
-	MtimeNs int64
-	CtimeNs int64
-	Ino     uint64
-	Dev     uint64
-	Mode    uint32
-	File    [IDSize]byte
+// DirHeader starts part 0 of a directory stat record: how many parts the
+// record has, its length in bytes and its CRC-32C (Castagnoli).
+type DirHeader struct {
+	Parts  uint32
+	Length uint64
+	CRC    uint32
 }
 
-// AppendStat appends the StatSize-byte encoding of s to dst.
-func AppendStat(dst []byte, s Stat) ([]byte, error) {
-	if s.Size < 0 {
-		return dst, fmt.Errorf("%w: stat has negative size %d", ErrInvalid, s.Size)
+// DirParts returns how many parts hold a record of n bytes (at least 1: an
+// empty record is a header alone). It returns 0 if the count would not fit
+// in a uint32.
+func DirParts(n uint64) uint32 {
+	const first = DirPartSize - DirHeaderSize
+	if n <= first {
+		return 1
 	}
-	dst = append(dst, StatVersion)
-	dst = binary.BigEndian.AppendUint64(dst, uint64(s.Size))
-	dst = binary.BigEndian.AppendUint64(dst, uint64(s.MtimeNs))
-	dst = binary.BigEndian.AppendUint64(dst, uint64(s.CtimeNs))
-	dst = binary.BigEndian.AppendUint64(dst, s.Ino)
-	dst = binary.BigEndian.AppendUint64(dst, s.Dev)
-	dst = binary.BigEndian.AppendUint32(dst, s.Mode)
-	return append(dst, s.File[:]...), nil
+	rest := n - first
+	parts := 1 + rest/DirPartSize
+	if rest%DirPartSize != 0 {
+		parts++
+	}
+	if parts > math.MaxUint32 {
+		return 0
+	}
+	return uint32(parts)
 }
 
-// DecodeStat is the strict inverse of AppendStat.
-func DecodeStat(b []byte) (Stat, error) {
-	var s Stat
-	if len(b) != StatSize {
-		return s, fmt.Errorf("%w: stat has %d bytes, want %d", ErrInvalid, len(b), StatSize)
+// PartLen returns how many record bytes part i (< h.Parts) holds.
+func (h DirHeader) PartLen(i uint32) int {
+	const first = DirPartSize - DirHeaderSize
+	if i == 0 {
+		return int(min(h.Length, first))
 	}
-	if b[0] != StatVersion {
-		return s, fmt.Errorf("%w: stat has version %d, want %d", ErrInvalid, b[0], StatVersion)
+	start := first + uint64(i-1)*DirPartSize
+	return int(min(h.Length-start, DirPartSize))
+}
+
+// checkDirHeader applies the same rules on encode and decode.
+func checkDirHeader(h DirHeader) error {
+	if want := DirParts(h.Length); want == 0 || h.Parts != want {
+		return fmt.Errorf("%w: dir record of %d bytes has %d parts, want %d", ErrInvalid, h.Length, h.Parts, want)
 	}
-	s.Size = int64(binary.BigEndian.Uint64(b[1:9]))
-	s.MtimeNs = int64(binary.BigEndian.Uint64(b[9:17]))
-	s.CtimeNs = int64(binary.BigEndian.Uint64(b[17:25]))
-	s.Ino = binary.BigEndian.Uint64(b[25:33])
-	s.Dev = binary.BigEndian.Uint64(b[33:41])
-	s.Mode = binary.BigEndian.Uint32(b[41:45])
-	copy(s.File[:], b[45:])
-	if s.Size < 0 {
-		return Stat{}, fmt.Errorf("%w: stat has negative size %d", ErrInvalid, s.Size)
+	return nil
+}
+
+// AppendDirHeader appends the DirHeaderSize-byte encoding of h to dst.
+func AppendDirHeader(dst []byte, h DirHeader) ([]byte, error) {
+	if err := checkDirHeader(h); err != nil {
+		return dst, err
 	}
-	return s, nil
+	dst = append(dst, DirVersion)
+	dst = binary.BigEndian.AppendUint32(dst, h.Parts)
+	dst = binary.BigEndian.AppendUint64(dst, h.Length)
+	return binary.BigEndian.AppendUint32(dst, h.CRC), nil
+}
+
+// DecodeDirHeader is the strict inverse of AppendDirHeader.
+func DecodeDirHeader(b []byte) (DirHeader, error) {
+	var h DirHeader
+	if len(b) != DirHeaderSize {
+		return h, fmt.Errorf("%w: dir record header has %d bytes, want %d", ErrInvalid, len(b), DirHeaderSize)
+	}
+	if b[0] != DirVersion {
+		return h, fmt.Errorf("%w: dir record has version %d, want %d", ErrInvalid, b[0], DirVersion)
+	}
+	h.Parts = binary.BigEndian.Uint32(b[1:5])
+	h.Length = binary.BigEndian.Uint64(b[5:13])
+	h.CRC = binary.BigEndian.Uint32(b[13:17])
+	if err := checkDirHeader(h); err != nil {
+		return DirHeader{}, err
+	}
+	return h, nil
 }
 
 // DecodeID decodes a value that is exactly one raw 32-byte ID.

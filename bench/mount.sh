@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# make bench, part 2: reading through mounts. cafs mount beside restic mount
+# and go-fuse's own loopback file system (the plain go-fuse baseline), and the
+# native file system, all in one run on the same data. Cold reads drop the
+# page cache first (echo 3 > /proc/sys/vm/drop_caches, root only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+CAFS=$ROOT/bin/cafs
+OUT=$ROOT/bench/out
+W=${BENCH_DIR:-/tmp/cafs-bench-mount}
+mkdir -p "$OUT"
+cleanup() {
+  for m in "$W"/m-*; do [ -d "$m" ] && { fusermount3 -u "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; }; done
+  kill $(jobs -p) 2>/dev/null || true
+}
+trap cleanup EXIT
+rm -rf "$W" && mkdir -p "$W"/m-cafs "$W"/m-restic "$W"/m-loop "$W"/m-tree
+export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$W/restic-cache
+go build -o "$W/gentree" ./bench/gentree
+go build -o "$W/loopback" github.com/hanwen/go-fuse/v2/example/loopback
+
+now() { date +%s%N; }
+drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
+# readsec FILE: seconds to read FILE sequentially with 1 MiB requests.
+readsec() { local t0; t0=$(now); dd if="$1" of=/dev/null bs=1M status=none; awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", (b-a)/1e9 }'; }
+waitfor() { for _ in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.1; done; echo "timeout waiting for $1" >&2; exit 1; }
+
+"$W/gentree" -dir "$W/data" -big $((1<<30))
+"$CAFS" --repo "$W/repo" snapshot "$W/data" --name big >/dev/null
+restic init -q -r "$W/restic"
+restic -q -r "$W/restic" backup "$W/data" >/dev/null
+"$CAFS" --repo "$W/repo" mount --background big "$W/m-cafs" >/dev/null
+restic -q -r "$W/restic" mount "$W/m-restic" >/dev/null 2>&1 &
+"$W/loopback" "$W/m-loop" "$W/data" >/dev/null 2>&1 &
+RFILE="$W/m-restic/snapshots/latest$W/data/big.bin"
+waitfor "$RFILE"; waitfor "$W/m-loop/big.bin"
+
+drop; native=$(readsec "$W/data/big.bin")
+drop; loop=$(readsec "$W/m-loop/big.bin")
+drop; restic=$(readsec "$RFILE")
+drop; cafs=$(readsec "$W/m-cafs/big.bin")
+cafs_warm=$(readsec "$W/m-cafs/big.bin")
+native_warm=$(readsec "$W/data/big.bin")
+
+"$W/gentree" -dir "$W/tree" -files 100000 -per 1000 -size 100
+"$CAFS" --repo "$W/repo" snapshot "$W/tree" --name tree >/dev/null
+"$CAFS" --repo "$W/repo" mount --background tree "$W/m-tree" >/dev/null
+walk() { local t0; t0=$(now); find "$1" -printf '%s\n' | wc -l >/dev/null; awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", (b-a)/1e9 }'; }
+drop; walk_native=$(walk "$W/tree")
+drop; walk_cafs=$(walk "$W/m-tree")
+walk_native2=$(walk "$W/tree")
+walk_cafs2=$(walk "$W/m-tree")
+"$CAFS" --repo "$W/repo" umount "$W/m-tree" >/dev/null
+"$CAFS" --repo "$W/repo" umount "$W/m-cafs" >/dev/null
+
+rootupd=$(go test -run '^$' -bench 'BenchmarkRootUpdate100k' -benchtime 200x ./fs/ | awk '/BenchmarkRootUpdate100k/ { print $3/1e6 }')
+
+mbps() { awk -v s="$1" 'BEGIN { printf "%.0f", 1024/s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a/b }'; }
+{
+  echo "| measure | cafs | baseline | ratio |"
+  echo "|---|---|---|---|"
+  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | restic mount $(mbps "$restic") MB/s | $(ratio "$restic" "$cafs")× restic |"
+  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | go-fuse loopback $(mbps "$loop") MB/s | $(ratio "$loop" "$cafs")× loopback |"
+  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | native $(mbps "$native") MB/s | $(ratio "$native" "$cafs")× native |"
+  echo "| warm re-read, 1 GiB | $(mbps "$cafs_warm") MB/s | native page cache $(mbps "$native_warm") MB/s | $(ratio "$native_warm" "$cafs_warm")× native |"
+  echo "| stat walk, 100k files, cold | $walk_cafs s | native $walk_native s | $(ratio "$walk_cafs" "$walk_native")× native time |"
+  echo "| stat walk, 100k files, warm | $walk_cafs2 s | native $walk_native2 s | $(ratio "$walk_cafs2" "$walk_native2")× native time |"
+  echo "| root update after a 100-byte write, 100k-file tree | $rootupd ms | target 1 ms | – |"
+} | tee "$OUT/mount.md"
