@@ -24,7 +24,9 @@ timed() {
   local label=$1; shift
   /usr/bin/time -f "$label %e %M" -a -o "$W/times" "$@" >/dev/null 2>"$W/$label.err" || { cat "$W/$label.err"; exit 1; }
 }
-warm() { tar cf - "$1" 2>/dev/null | cat >/dev/null; }
+# warm DIR: flush what the generator wrote, then read DIR into the page cache,
+# so that every tool reads the same warm data and none pays for writeback.
+warm() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; tar cf - "$1" 2>/dev/null | cat >/dev/null; }
 get() { awk -v l="$1" '$1==l {print $'"$2"'}' "$W/times" | tail -1; }
 
 GOROOT_DIR=$(go env GOROOT)

@@ -24,6 +24,11 @@ type MountOptions struct {
 // make streaming a big file into a working copy cheaper.
 const maxWrite = 1 << 20
 
+// maxReadAhead lets the kernel read this far ahead of a sequential reader,
+// in several requests at once. The kernel's default (128 KiB) leaves about
+// one request in flight, so every chunk fetch would wait on the last.
+const maxReadAhead = 1 << 20
+
 // Mount mounts root at mountpoint and serves it in the background; it
 // returns once the mount is usable. The kernel checks permissions itself
 // (default_permissions); files belong to the calling user. Entry and
@@ -44,6 +49,7 @@ func Mount(mountpoint string, root gofs.InodeEmbedder, o MountOptions) (*fuse.Se
 		IgnoreSecurityLabels: true,
 		DirectMount:          os.Geteuid() == 0,
 		MaxWrite:             maxWrite,
+		MaxReadAhead:         maxReadAhead,
 	}
 	if o.ReadOnly {
 		mo.Options = append(mo.Options, "ro")

@@ -53,12 +53,12 @@ type File struct {
 	id   cas.ID
 	size uint64
 
-	mu       sync.Mutex
-	top      *fileNode
-	leaf     *fileNode
-	leafOff  uint64
-	chunk    []byte // never modified once cached
-	chunkOff uint64
+	mu      sync.Mutex
+	top     *fileNode
+	leaf    *fileNode
+	leafOff uint64
+	recent  map[uint64]*aheadChunk // recent and in-flight chunks, by start offset
+	order   []uint64               // their starts, oldest first
 }
 
 // OpenFile returns a reader for the content list id of a file of size
@@ -124,28 +124,115 @@ func (f *File) leafAt(ctx context.Context, off uint64) (*fileNode, uint64, error
 }
 
 // chunkAt returns the bytes of the chunk holding offset off (< size) and
-// the chunk's start offset.
+// the chunk's start offset. Concurrent readers of one chunk share one fetch;
+// a read that follows the chunk before it starts read-ahead.
 func (f *File) chunkAt(ctx context.Context, off uint64) ([]byte, uint64, error) {
-	f.mu.Lock()
-	data, start := f.chunk, f.chunkOff
-	f.mu.Unlock()
-	if data != nil && off >= start && off-start < uint64(len(data)) {
-		return data, start, nil
-	}
 	leaf, base, err := f.leafAt(ctx, off)
 	if err != nil {
 		return nil, 0, err
 	}
 	i := leaf.find(off - base)
-	ref := leaf.o.Chunks[i]
-	start = base + leaf.start(i)
-	if data, err = getChunk(ctx, f.g, ref); err != nil {
+	start := base + leaf.start(i)
+	a, owner, sequential := f.claim(start, leaf.o.Chunks[i].Size)
+	if owner {
+		a.fetch(f, leaf.o.Chunks[i])
+	}
+	data, err := a.wait(ctx)
+	if err != nil {
 		return nil, 0, err
 	}
-	f.mu.Lock()
-	f.chunk, f.chunkOff = data, start
-	f.mu.Unlock()
+	if sequential {
+		f.readAhead(leaf, base, i+1)
+	}
 	return data, start, nil
+}
+
+// cachedChunks bounds the chunks a File keeps (at most 256 KiB each).
+const cachedChunks = 2 * readAheadChunks
+
+// readAheadChunks is how many chunks past a sequential read are fetched
+// concurrently: the fetches overlap the store's latency, so a sequential
+// reader is not bound by one round trip per chunk.
+const readAheadChunks = 8
+
+// aheadChunk is a chunk cached, or being fetched, by a File.
+type aheadChunk struct {
+	end  uint64 // offset just past the chunk
+	done chan struct{}
+	data []byte
+	err  error
+}
+
+func (a *aheadChunk) wait(ctx context.Context) ([]byte, error) {
+	select {
+	case <-a.done:
+		return a.data, a.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// fetch reads the chunk; a failure is not kept, so a later read retries.
+func (a *aheadChunk) fetch(f *File, ref ChunkRef) {
+	a.data, a.err = getChunk(context.Background(), f.g, ref)
+	close(a.done)
+	if a.err != nil {
+		f.mu.Lock()
+		if f.recent[a.end-uint64(ref.Size)] == a {
+			delete(f.recent, a.end-uint64(ref.Size))
+		}
+		f.mu.Unlock()
+	}
+}
+
+// claim returns the cache entry for the chunk at start, creating it (owner:
+// the caller fetches it) if needed, and whether the chunk before it is cached.
+func (f *File) claim(start uint64, size uint32) (a *aheadChunk, owner, sequential bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, c := range f.recent {
+		if c.end == start {
+			sequential = true
+			break
+		}
+	}
+	if a = f.recent[start]; a != nil {
+		return a, false, sequential
+	}
+	return f.addLocked(start, size), true, sequential
+}
+
+func (f *File) addLocked(start uint64, size uint32) *aheadChunk {
+	if f.recent == nil {
+		f.recent = make(map[uint64]*aheadChunk, cachedChunks)
+	}
+	for len(f.order) >= cachedChunks {
+		delete(f.recent, f.order[0])
+		f.order = f.order[1:]
+	}
+	a := &aheadChunk{end: start + uint64(size), done: make(chan struct{})}
+	f.recent[start] = a
+	f.order = append(f.order, start)
+	return a
+}
+
+// readAhead starts fetching the chunks from index from of leaf (which starts
+// at base), up to readAheadChunks, that are neither cached nor in flight.
+func (f *File) readAhead(leaf *fileNode, base uint64, from int) {
+	for j := from; j < len(leaf.o.Chunks) && j < from+readAheadChunks; j++ {
+		ref := leaf.o.Chunks[j]
+		start := base + leaf.start(j)
+		f.mu.Lock()
+		_, ok := f.recent[start]
+		var a *aheadChunk
+		if !ok {
+			a = f.addLocked(start, ref.Size)
+		}
+		f.mu.Unlock()
+		if a != nil {
+			go a.fetch(f, ref)
+		}
+	}
 }
 
 func getChunk(ctx context.Context, g Getter, ref ChunkRef) ([]byte, error) {
