@@ -16,12 +16,7 @@ func (a *app) catCommand() *cobra.Command {
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			ref, path := snapshot.SplitRefPath(args[0])
-			return a.withRepo(ctx, func(r *snapshot.Repo) error {
-				rec, err := r.Resolve(ctx, ref)
-				if err != nil {
-					return err
-				}
+			return a.withRefPath(ctx, args[0], func(r *snapshot.Repo, rec snapshot.Record, path string) error {
 				if !a.json {
 					return r.Cat(ctx, rec.Root, path, a.stdout)
 				}

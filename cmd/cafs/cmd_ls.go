@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"text/tabwriter"
 
@@ -16,13 +17,7 @@ func (a *app) lsCommand() *cobra.Command {
 		Short: "List a directory of a snapshot",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			ref, path := snapshot.SplitRefPath(args[0])
-			return a.withRepo(ctx, func(r *snapshot.Repo) error {
-				rec, err := r.Resolve(ctx, ref)
-				if err != nil {
-					return err
-				}
+			return a.withRefPath(cmd.Context(), args[0], func(r *snapshot.Repo, rec snapshot.Record, path string) error {
 				return a.printList(cmd, r, rec, path, long)
 			})
 		},
@@ -77,4 +72,16 @@ func modeString(e snapshot.Entry) string {
 		return "-rwxr-xr-x"
 	}
 	return "-rw-r--r--"
+}
+
+// withRefPath resolves "REF[:PATH]" on the repository and runs fn.
+func (a *app) withRefPath(ctx context.Context, arg string, fn func(*snapshot.Repo, snapshot.Record, string) error) error {
+	ref, path := snapshot.SplitRefPath(arg)
+	return a.withRepo(ctx, func(r *snapshot.Repo) error {
+		rec, err := r.Resolve(ctx, ref)
+		if err != nil {
+			return err
+		}
+		return fn(r, rec, path)
+	})
 }

@@ -2,29 +2,20 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/cafs/cafs/snapshot"
 )
 
+// recordOut is a record as --json prints it: the record's own fields plus
+// its ref and ID.
 type recordOut struct {
-	Ref      string    `json:"ref"`
-	Root     string    `json:"root"`
-	ID       string    `json:"id"`
-	Name     string    `json:"name,omitempty"`
-	Message  string    `json:"message,omitempty"`
-	Time     time.Time `json:"time"`
-	Source   string    `json:"source,omitempty"`
-	Host     string    `json:"host,omitempty"`
-	Size     uint64    `json:"size"`
-	Files    uint64    `json:"files"`
-	Dirs     uint64    `json:"dirs"`
-	Symlinks uint64    `json:"symlinks"`
+	Ref string `json:"ref"`
+	ID  string `json:"id"`
+	snapshot.Record
 }
 
 func recordJSON(rec snapshot.Record) recordOut {
-	return recordOut{Ref: rec.Ref(), Root: rec.Root.String(), ID: rec.ID.String(), Name: rec.Name, Message: rec.Message,
-		Time: rec.Time, Source: rec.Source, Host: rec.Host, Size: rec.Size, Files: rec.Files, Dirs: rec.Dirs, Symlinks: rec.Symlinks}
+	return recordOut{Ref: rec.Ref(), ID: rec.ID.String(), Record: rec}
 }
 
 type entryOut struct {
