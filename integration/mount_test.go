@@ -134,6 +134,11 @@ func TestMountWritable(t *testing.T) {
 	if st := strings.TrimSpace(must(t, repo, "status", mnt)); st != live {
 		t.Fatalf("status %s, xattr %s", st, live)
 	}
+	if _, err := exec.LookPath("getfattr"); err == nil {
+		if got := sh(t, mnt, "getfattr --only-values -n user.cafs.root ."); got != live {
+			t.Fatalf("getfattr gives %q, want %s", got, live)
+		}
+	}
 	plain := filepath.Join(t.TempDir(), "plain")
 	sh(t, mnt, "cp -a . "+plain)
 	if want := snap(t, t.TempDir(), plain); "snap@"+live != want {

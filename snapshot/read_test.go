@@ -2,12 +2,19 @@ package snapshot
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"io"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/cafs/cafs/cas"
 )
@@ -242,4 +249,75 @@ func fmtReadRandom(t *testing.T, f *File, data []byte, seed uint64) {
 			return
 		}
 	}
+}
+
+// TestColdSequentialRead measures a cold sequential read of a large file
+// through File.ReadAt in 128 KiB requests, like the kernel's FUSE reads. It
+// runs only when CAFS_READ_REPO names a repository; CAFS_READ_SNAP (default
+// "big") and CAFS_READ_PATH (default "big.bin") pick the file. It drops the
+// page cache first when it can (root). CAFS_READ_PAR sets how many readers
+// issue requests at once (default 4, like FUSE's concurrent READs).
+func TestColdSequentialRead(t *testing.T) {
+	dir := os.Getenv("CAFS_READ_REPO")
+	if dir == "" {
+		t.Skip("CAFS_READ_REPO not set")
+	}
+	snap := cmp.Or(os.Getenv("CAFS_READ_SNAP"), "big")
+	path := cmp.Or(os.Getenv("CAFS_READ_PATH"), "big.bin")
+	par := 4
+	if s := os.Getenv("CAFS_READ_PAR"); s != "" {
+		par, _ = strconv.Atoi(s)
+	}
+	ctx := context.Background()
+	r, err := Open(ctx, dir, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rec, err := r.Resolve(ctx, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, err := LoadRoot(ctx, r.Store(), rec.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := ResolvePath(ctx, r.Store(), root, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Sync()
+	if err := os.WriteFile("/proc/sys/vm/drop_caches", []byte("3"), 0); err != nil {
+		t.Logf("not dropping caches: %v", err)
+	}
+	f := OpenFile(r.Store(), e.ID, e.Size)
+	const req = 128 << 10
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	errs := make(chan error, par)
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, req)
+			for {
+				off := next.Add(req) - req
+				if off >= f.Size() {
+					return
+				}
+				if _, err := f.ReadAt(buf, off); err != nil && err != io.EOF {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("read %d MiB in %v: %.0f MB/s", f.Size()>>20, d.Round(time.Millisecond), float64(f.Size())/d.Seconds()/1e6)
 }
