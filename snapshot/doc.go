@@ -28,6 +28,26 @@
 // io.ReaderAt that fetches only the chunks it needs) and Walk, which
 // reaches every object of a snapshot and checks its structure on the way.
 //
+// # Repository
+//
+// Repo is a repository on disk (REPO/config, packs/, snapshots/, index/;
+// see FORMAT.md): packs and snapshot record files are the truth, the Badger
+// index is rebuilt from them by Open with RebuildIndex, and Open reconciles
+// it after a crash (sealed packs or record files it never heard of). One
+// process opens a repository at a time (flock on REPO/lock); inside it a Repo
+// is safe for concurrent use and GC excludes everything else.
+//
+// Snapshot ingests a directory: a sorted walk, files on a bounded pool of
+// readers, large files' chunks hashed and stored by a worker pool so that one
+// big file uses every core, and a per-directory stat cache (statcache.go) so
+// that unchanged files are not read again. A record is acknowledged (written
+// crash-safely) only after every pack holding its objects is sealed, and
+// packs are sealed in the order their blobs were written, so a durable object
+// never names one that is not. RecordRoot acknowledges a root that already
+// exists (a live writable mount). Diff, Restore, Verify, Forget and GC work
+// on records and roots; Resolve turns a ref (snap@<hex prefix>, a name,
+// latest) into a record.
+//
 // # Errors
 //
 // Errors match sentinels with errors.Is. An object that does not decode, or
@@ -35,7 +55,10 @@
 // cas.ErrCorrupt. A Root of another format profile gives ErrProfile. A
 // missing path gives ErrNotExist; builders reject bad names with ErrName and
 // unsorted entries with ErrOrder. A missing blob gives the store's error
-// (cas.ErrNotFound). ErrStop is for List callbacks only.
+// (cas.ErrNotFound). ErrStop is for List callbacks only. Repositories add
+// ErrNotRepo, ErrLocked, ErrUnknownRef, ErrAmbiguousRef, ErrBadName,
+// ErrChanged (a file changed while it was read), ErrNotEmpty (restore
+// target), ErrNotFile and ErrVerify (verification found problems).
 //
 // # Testing
 //
