@@ -147,8 +147,11 @@ func (f *File) chunkAt(ctx context.Context, off uint64) ([]byte, uint64, error) 
 	return data, start, nil
 }
 
-// cachedChunks bounds the chunks a File keeps (at most 256 KiB each).
-const cachedChunks = 2 * readAheadChunks
+// cachedChunks bounds the chunks a File keeps (at most 256 KiB each). The
+// kernel sends several READs of one file at once and they drift apart; with
+// a cache of only twice the read-ahead, chunks were evicted before the
+// slower READs reached them and fetched again (~900 times per GiB).
+const cachedChunks = 4 * readAheadChunks
 
 // readAheadChunks is how many chunks past a sequential read are fetched
 // concurrently: the fetches overlap the store's latency, so a sequential
