@@ -44,8 +44,32 @@ func mountBG(t *testing.T, repo string, args ...string) string {
 	all := append([]string{"mount", "--background"}, args...)
 	all = append(all, mnt)
 	must(t, repo, all...)
-	t.Cleanup(func() { cafs(t, repo, "umount", mnt) })
+	t.Cleanup(func() {
+		cafs(t, repo, "umount", mnt)
+		waitUnlocked(t, repo)
+	})
 	return mnt
+}
+
+// waitUnlocked waits until no process holds the repository (the host of a
+// mount exits shortly after its last mount), so that the test's temporary
+// directories are not removed under a process still closing its index.
+func waitUnlocked(t *testing.T, repo string) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(repo, "lock"), os.O_RDWR, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	deadline := time.Now().Add(15 * time.Second)
+	for unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		if time.Now().After(deadline) {
+			t.Errorf("repository %s still locked 15 s after its mounts were unmounted", repo)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	unix.Flock(int(f.Fd()), unix.LOCK_UN)
 }
 
 // startMount runs a foreground mount as a child process and waits until it serves.
@@ -62,6 +86,7 @@ func startMount(t *testing.T, repo string, args ...string) (*exec.Cmd, string) {
 		cmd.Process.Kill()
 		cmd.Wait()
 		cafs(t, repo, "umount", mnt)
+		waitUnlocked(t, repo)
 	})
 	deadline := time.Now().Add(10 * time.Second)
 	for xattrRoot(mnt) == "" {
