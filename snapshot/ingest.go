@@ -85,7 +85,11 @@ type ingester struct {
 	start   time.Time
 	files   chan struct{} // bounds concurrent file readers
 	jobs    chan *chunkJob
-	bufs    chan []byte // free list bounding chunk data in flight
+	bufs    chan []byte   // free list bounding chunk data in flight
+	fbs     sync.Pool     // *FileBuilder
+	dirq    chan *dirJob  // listed directories, in post-order, to the encoder
+	budget  chan struct{} // tokens bounding what dirq and the encoder hold
+	encDone chan struct{} // closed when the encoder has returned
 	batch   *index.StatBatch
 	chunkrs sync.Pool
 	workers sync.WaitGroup
@@ -114,8 +118,14 @@ func (r *Repo) ingest(ctx context.Context, abs string, opts SnapshotOptions) (ca
 	wctx, cancel := context.WithCancel(ctx)
 	in.cancel = cancel
 	in.startWorkers(wctx, opts.Workers)
+	in.startEncoder(wctx)
 	stopRelease := r.releaseMemoryEvery(wctx, time.Second)
-	dirID, err := in.walkDir(wctx, abs)
+	res, err := in.walkDir(wctx, abs)
+	in.finishDirs()
+	var dirID cas.ID
+	if err == nil {
+		dirID, err = res.id, res.err
+	}
 	stopRelease()
 	cancel()
 	in.stop()
@@ -146,17 +156,19 @@ func newIngester(r *Repo, opts SnapshotOptions) *ingester {
 	if in.stats == nil {
 		in.stats = new(IngestStats)
 	}
-	in.files = make(chan struct{}, 8)
+	in.files = make(chan struct{}, fileReaders)
 	in.chunkrs.New = func() any { c, _ := cas.NewChunker(nil); return c }
+	in.fbs.New = func() any { return NewFileBuilder(r.packs) }
 	return in
 }
 
-// walkDir ingests one directory: it starts its files, recurses into its
-// subdirectories in name order, then waits for the files and encodes itself.
-func (in *ingester) walkDir(ctx context.Context, path string) (cas.ID, error) {
+// walkDir lists one directory: it starts its files and recurses into its
+// subdirectories in name order, then queues the directory for encoding
+// (ingest_dir.go) and returns the future of its ID.
+func (in *ingester) walkDir(ctx context.Context, path string) (*dirResult, error) {
 	names, err := readDirNames(path)
 	if err != nil {
-		return cas.ID{}, err
+		return nil, err
 	}
 	in.stats.Dirs.Add(1)
 	old := in.loadDirStats(ctx, path)
@@ -169,17 +181,13 @@ func (in *ingester) walkDir(ctx context.Context, path string) (cas.ID, error) {
 		it, ok, err := in.visit(ctx, filepath.Join(path, name), name, cur)
 		if err != nil {
 			in.drain(items)
-			return cas.ID{}, err
+			return nil, err
 		}
 		if ok {
 			items = append(items, it)
 		}
 	}
-	id, err := in.encodeDir(ctx, items)
-	if err == nil {
-		err = in.saveDirStats(path, id, old, items)
-	}
-	return id, err
+	return in.queueDir(ctx, path, old, items)
 }
 
 func readDirNames(path string) ([]string, error) {
@@ -218,10 +226,12 @@ func (in *ingester) saveDirStats(path string, id cas.ID, old *dirStats, items []
 	return in.batch.PutDir(path, encodeDirStats(d))
 }
 
-// dirItem is an entry whose file content may still be in flight.
+// dirItem is an entry whose file content or subdirectory may still be in
+// flight.
 type dirItem struct {
 	e    Entry
 	file *fileResult
+	dir  *dirResult
 }
 
 func (in *ingester) visit(ctx context.Context, path, name string, cur *statCursor) (dirItem, bool, error) {
@@ -239,9 +249,9 @@ func (in *ingester) visit(ctx context.Context, path, name string, cur *statCurso
 		fr, err := in.startFile(ctx, path, name, &st)
 		return dirItem{e: e, file: fr}, err == nil, err
 	case unix.S_IFDIR:
-		id, err := in.walkDir(ctx, path)
-		e.Type, e.ID = TypeDir, id
-		return dirItem{e: e}, err == nil, err
+		res, err := in.walkDir(ctx, path)
+		e.Type = TypeDir
+		return dirItem{e: e, dir: res}, err == nil, err
 	case unix.S_IFLNK:
 		target, err := os.Readlink(path)
 		e.Type, e.Target, e.Size = TypeSymlink, target, uint64(len(target))
@@ -264,25 +274,6 @@ func specialKind(mode uint32) string {
 		return "block device"
 	}
 	return "special file"
-}
-
-func (in *ingester) encodeDir(ctx context.Context, items []dirItem) (cas.ID, error) {
-	b := NewDirBuilder(in.r.packs)
-	for i := range items {
-		it := &items[i]
-		if it.file != nil {
-			if err := it.file.wait(ctx); err != nil {
-				in.drain(items[i+1:])
-				return cas.ID{}, err
-			}
-			it.e.ID, it.e.Size = it.file.id, it.file.size
-		}
-		if err := b.Add(ctx, it.e); err != nil {
-			in.drain(items[i+1:])
-			return cas.ID{}, fmt.Errorf("snapshot: %q: %w", it.e.Name, err)
-		}
-	}
-	return b.Finish(ctx)
 }
 
 // drain waits for files still in flight after an error, so that nothing

@@ -16,6 +16,9 @@ import (
 // by the worker pool instead of inline, so that one large file uses every core.
 const pipelineMin = 1 << 20
 
+// fileReaders is how many files are read at once.
+const fileReaders = 8
+
 // pipelineDepth is how many chunks of one file may be in flight at once.
 const pipelineDepth = 16
 
@@ -109,7 +112,8 @@ func (in *ingester) readContent(ctx context.Context, r io.Reader, size int64) (c
 	ch := in.chunkrs.Get().(*cas.Chunker)
 	defer in.chunkrs.Put(ch)
 	ch.Reset(r)
-	fb := NewFileBuilder(in.r.packs)
+	fb := in.fbs.Get().(*FileBuilder)
+	defer in.fbs.Put(fb)
 	var err error
 	if size >= pipelineMin {
 		err = in.chunkPipelined(ctx, ch, fb)
@@ -117,9 +121,14 @@ func (in *ingester) readContent(ctx context.Context, r io.Reader, size int64) (c
 		err = in.chunkInline(ctx, ch, fb)
 	}
 	if err != nil {
+		fb.Reset()
 		return cas.ID{}, 0, err
 	}
-	return fb.Finish(ctx)
+	id, n, err := fb.Finish(ctx)
+	if err != nil {
+		fb.Reset()
+	}
+	return id, n, err
 }
 
 func (in *ingester) chunkInline(ctx context.Context, ch *cas.Chunker, fb *FileBuilder) error {

@@ -12,7 +12,7 @@ import (
 
 // memoryLimit is the default soft limit of the Go heap (GOMEMLIMIT wins):
 // it keeps a long ingest of millions of files within a few hundred MB.
-const memoryLimit = 128 << 20
+const memoryLimit = 96 << 20
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
