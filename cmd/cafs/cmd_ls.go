@@ -37,13 +37,13 @@ func (a *app) printList(cmd *cobra.Command, r *snapshot.Repo, rec snapshot.Recor
 		}
 		return a.printJSON(out)
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 2, 1, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(a.stdout, 0, 2, 1, ' ', 0)
 	err := list(ctx, rec.Root, path, func(e snapshot.Entry) error {
 		if !long {
 			_, err := fmt.Fprintln(a.stdout, displayName(e))
 			return err
 		}
-		_, err := fmt.Fprintf(tw, "%s\t%d\t %s\n", modeString(e), e.Size, displayName(e))
+		_, err := fmt.Fprintf(tw, "%s\t%12d\t%s\n", modeString(e), e.Size, displayName(e))
 		return err
 	})
 	if err != nil {
