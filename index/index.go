@@ -15,6 +15,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
+	"golang.org/x/sys/unix"
 )
 
 // Sentinel errors, checked with errors.Is.
@@ -54,6 +55,7 @@ func Open(dir string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	removeEmptyMemtables(dir)
 	bdb, err := openBadger(dir)
 	if err != nil {
 		return nil, openError(dir, err)
@@ -64,6 +66,33 @@ func Open(dir string) (*DB, error) {
 		return nil, err
 	}
 	return db, nil
+}
+
+// removeEmptyMemtables deletes zero-length memtable logs (*.mem). Badger
+// creates such a file and only then sizes it, so a process killed in between
+// leaves an empty one, which Badger then refuses to open ("while opening
+// memtables … Create a new file"). An empty log holds no entry, so nothing is
+// lost. It holds Badger's own directory lock (flock on LOCK) while it looks,
+// and does nothing if another process holds it.
+func removeEmptyMemtables(dir string) {
+	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644) // as Badger opens it
+	if err != nil {
+		return
+	}
+	defer lock.Close()
+	if unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		return
+	}
+	defer unix.Flock(int(lock.Fd()), unix.LOCK_UN)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && strings.HasSuffix(e.Name(), ".mem") && info.Size() == 0 {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 // prepareDir creates dir if missing and reports whether it holds no files,

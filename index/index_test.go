@@ -264,3 +264,31 @@ func TestVerifyCorruptTable(t *testing.T) {
 		t.Fatalf("Verify of a corrupt table: %v; want ErrDamaged", err)
 	}
 }
+
+// A process killed between creating a memtable log and sizing it leaves an
+// empty *.mem file; Open must still succeed, with every earlier write.
+func TestOpenAfterKillLeavesEmptyMemtable(t *testing.T) {
+	dir := t.TempDir()
+	db, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := db.SetName(ctx, "kept", cas.Sum([]byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "00099.mem"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(dir)
+	if err != nil {
+		t.Fatalf("Open with an empty memtable log: %v", err)
+	}
+	defer db.Close()
+	if id, err := db.Name(ctx, "kept"); err != nil || id != cas.Sum([]byte("x")) {
+		t.Fatalf("Name after reopen: %v %v", id, err)
+	}
+}

@@ -212,7 +212,7 @@ func TestSigkill(t *testing.T) {
 	for i := range 40 {
 		os.WriteFile(filepath.Join(big, fmt.Sprintf("f%02d", i)), randBytes(uint64(100+i), 1<<20), 0o644)
 	}
-	for i, delay := range []time.Duration{5, 20, 50, 90, 150, 250, 400} {
+	for i, delay := range []time.Duration{1, 2, 3, 5, 20, 50, 90, 150, 250, 400} {
 		args := []string{"--repo", repo, "snapshot", big}
 		if i%3 == 2 { // gc has the debris of the killed snapshots to collect
 			args = []string{"--repo", repo, "gc"}
