@@ -22,7 +22,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	cafsBin = filepath.Join(dir, "cafs")
-	build := exec.Command("go", "build", "-o", cafsBin, "github.com/cafs/cafs/cmd/cafs")
+	args := []string{"build", "-o", cafsBin}
+	if os.Getenv("CAFS_TEST_RACE") != "" { // CAFS_TEST_RACE=1: a race-detecting binary
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "github.com/cafs/cafs/cmd/cafs")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build cafs:", err)
