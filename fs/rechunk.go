@@ -18,8 +18,6 @@ type chunkRef struct {
 	size uint32
 }
 
-func (c chunkRef) end() int64 { return c.off + int64(c.size) }
-
 // rechunker recomputes a file's chunk list after some of its bytes changed,
 // re-chunking only around the changes.
 //

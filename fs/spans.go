@@ -57,15 +57,3 @@ func (s *spans) clip(end int64) {
 func (s spans) from(off int64) int {
 	return sort.Search(len(s), func(k int) bool { return s[k].hi > off })
 }
-
-// total returns the number of bytes covered (toEOF spans count as such).
-func (s spans) total() int64 {
-	var n int64
-	for _, sp := range s {
-		if sp.hi == toEOF {
-			return toEOF
-		}
-		n += sp.hi - sp.lo
-	}
-	return n
-}

@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"syscall"
 	"time"
 
@@ -155,5 +154,3 @@ func (w *Working) touchRename(d1, d2, n *wnode) {
 	now := time.Now()
 	d1.mtime, d1.ctime, d2.mtime, d2.ctime, n.ctime = now, now, now, now, now
 }
-
-var errStale = errors.New("cafs fs: node is no longer in the tree")

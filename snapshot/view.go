@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -47,7 +48,7 @@ func (r *Repo) List(ctx context.Context, root cas.ID, path string, fn func(Entry
 }
 
 // ErrNotFile is returned when a file operation meets a directory or symlink.
-var ErrNotFile = fmt.Errorf("snapshot: not a regular file")
+var ErrNotFile = errors.New("snapshot: not a regular file")
 
 // Cat streams the bytes of the file at path to w, verifying every chunk.
 func (r *Repo) Cat(ctx context.Context, root cas.ID, path string, w io.Writer) error {

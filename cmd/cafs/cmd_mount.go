@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/spf13/cobra"
 
 	cfs "github.com/cafs/cafs/fs"
@@ -128,7 +129,7 @@ func (a *app) newMount(ctx context.Context, ref, mnt string, o mountOptions) (*m
 	return m, desc, nil
 }
 
-func (a *app) mountNode(ctx context.Context, r *snapshot.Repo, m *mounted, base snapshot.Record, o mountOptions) (node cfsNode, desc string, err error) {
+func (a *app) mountNode(ctx context.Context, r *snapshot.Repo, m *mounted, base snapshot.Record, o mountOptions) (node gofs.InodeEmbedder, desc string, err error) {
 	switch {
 	case o.all:
 		return cfs.NewCatalogRoot(ctx, r.Store(), catalog{r}), "the repository " + r.Dir(), nil

@@ -7,11 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-
-	gofs "github.com/hanwen/go-fuse/v2/fs"
 )
-
-type cfsNode = gofs.InodeEmbedder
 
 // readyEnv names the file descriptor on which a background mount tells the
 // process that started it that it is serving.
