@@ -211,6 +211,11 @@ func (ps *PackStore) Get(ctx context.Context, id ID) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ps.getLocated(ctx, id, loc)
+}
+
+// getLocated is Get once id was located at loc.
+func (ps *PackStore) getLocated(ctx context.Context, id ID, loc Location) ([]byte, error) {
 	data, err := ps.getAt(id, loc)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The pack may have been removed after a gc moved the blob: look again.

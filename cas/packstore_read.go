@@ -23,9 +23,22 @@ func checkLocation(loc Location) error {
 func (ps *PackStore) readVerified(id ID, loc Location, rec []byte) ([]byte, error) {
 	raw, err := ps.readVerifiedErr(id, loc, rec)
 	if err != nil {
-		return nil, fmt.Errorf("cas: get %s from pack %s: %w", id, loc.Pack, err)
+		return nil, ps.getErr(id, loc, err)
 	}
 	return raw, nil
+}
+
+// getErr names the blob and pack a read failed on.
+func (ps *PackStore) getErr(id ID, loc Location, err error) error {
+	return fmt.Errorf("cas: get %s from pack %s: %w", id, loc.Pack, err)
+}
+
+func errMisplaced(loc Location) error {
+	return fmt.Errorf("%w: record at offset %d is not the one the location describes", ErrCorrupt, loc.Offset)
+}
+
+func errShortRecord(loc Location) error {
+	return fmt.Errorf("%w: record at offset %d runs past the end of the pack", ErrCorrupt, loc.Offset)
 }
 
 func (ps *PackStore) readVerifiedErr(id ID, loc Location, rec []byte) ([]byte, error) {
@@ -37,7 +50,7 @@ func (ps *PackStore) readVerifiedErr(id ID, loc Location, rec []byte) ([]byte, e
 		return nil, err
 	}
 	if !h.matches(id, loc) {
-		return nil, fmt.Errorf("%w: record at offset %d is not the one the location describes", ErrCorrupt, loc.Offset)
+		return nil, errMisplaced(loc)
 	}
 	return decodeVerify(h, rec[recordHdrSize:])
 }
@@ -66,7 +79,7 @@ func (ps *PackStore) readRecord(loc Location, rec []byte) error {
 		return nil
 	}
 	if errors.Is(err, io.EOF) {
-		return fmt.Errorf("%w: record at offset %d runs past the end of the pack", ErrCorrupt, loc.Offset)
+		return errShortRecord(loc)
 	}
 	return fmt.Errorf("cas: read pack %s: %w", loc.Pack, err)
 }
