@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 
@@ -46,19 +47,28 @@ func (n *fileNode) start(i int) uint64 {
 }
 
 // File reads a file's content. It implements io.ReaderAt and io.WriterTo.
-// It keeps the top node, the last leaf and the last chunk it used; it is
-// safe for concurrent use (objects are fetched outside the lock).
+// It keeps the top node, the last leaf a reader used and the last one
+// read-ahead used, and a cache of recent and prefetched chunks (read_ahead.go).
+// It is safe for concurrent use (objects are fetched outside the lock).
 type File struct {
 	g    Getter
 	id   cas.ID
 	size uint64
 
-	mu      sync.Mutex
-	top     *fileNode
-	leaf    *fileNode
-	leafOff uint64
-	recent  map[uint64]*aheadChunk // recent and in-flight chunks, by start offset
-	order   []uint64               // their starts, oldest first
+	mu    sync.Mutex
+	top   *fileNode
+	leaf  leafSlot // the reader's
+	aleaf leafSlot // read-ahead's
+	cache chunkCache
+	nodes []*nodeLoad
+	ahead uint64 // read-ahead has claimed the chunks before this offset
+	busy  bool   // read-ahead is scheduling
+}
+
+// leafSlot remembers a leaf and its start offset.
+type leafSlot struct {
+	n   *fileNode
+	off uint64
 }
 
 // OpenFile returns a reader for the content list id of a file of size
@@ -95,10 +105,11 @@ func (f *File) topNode(ctx context.Context) (*fileNode, error) {
 	return top, nil
 }
 
-// leafAt returns the leaf holding offset off and the leaf's start offset.
-func (f *File) leafAt(ctx context.Context, off uint64) (*fileNode, uint64, error) {
+// leafAt returns the leaf holding offset off and the leaf's start offset,
+// remembering it in slot.
+func (f *File) leafAt(ctx context.Context, off uint64, slot *leafSlot) (*fileNode, uint64, error) {
 	f.mu.Lock()
-	leaf, base := f.leaf, f.leafOff
+	leaf, base := slot.n, slot.off
 	f.mu.Unlock()
 	if leaf != nil && off >= base && off-base < leaf.o.Total {
 		return leaf, base, nil
@@ -110,132 +121,89 @@ func (f *File) leafAt(ctx context.Context, off uint64) (*fileNode, uint64, error
 	base = 0
 	for n.o.Tag == TagFileNode {
 		i := n.find(off - base)
-		c, err := loadChild(ctx, f.g, n.o, &n.o.Children[i])
+		c, err := f.node(ctx, n.o, &n.o.Children[i])
 		if err != nil {
 			return nil, 0, err
 		}
 		base += n.start(i)
-		n = newFileNode(c)
+		n = c
 	}
 	f.mu.Lock()
-	f.leaf, f.leafOff = n, base
+	*slot = leafSlot{n: n, off: base}
 	f.mu.Unlock()
 	return n, base, nil
 }
 
-// chunkAt returns the bytes of the chunk holding offset off (< size) and
-// the chunk's start offset. Concurrent readers of one chunk share one fetch;
-// a read that follows the chunk before it starts read-ahead.
-func (f *File) chunkAt(ctx context.Context, off uint64) ([]byte, uint64, error) {
-	leaf, base, err := f.leafAt(ctx, off)
-	if err != nil {
-		return nil, 0, err
-	}
-	i := leaf.find(off - base)
-	start := base + leaf.start(i)
-	a, owner, sequential := f.claim(start, leaf.o.Chunks[i].Size)
-	if owner {
-		a.fetch(f, leaf.o.Chunks[i])
-	}
-	data, err := a.wait(ctx)
-	if err != nil {
-		return nil, 0, err
-	}
-	if sequential {
-		f.readAhead(leaf, base, i+1)
-	}
-	return data, start, nil
-}
+// cachedNodes is how many list nodes below the top a File keeps.
+const cachedNodes = 8
 
-// cachedChunks bounds the chunks a File keeps (at most 256 KiB each). The
-// kernel sends several READs of one file at once and they drift apart; with
-// a cache of only twice the read-ahead, chunks were evicted before the
-// slower READs reached them and fetched again (~900 times per GiB).
-const cachedChunks = 4 * readAheadChunks
-
-// readAheadChunks is how many chunks past a sequential read are fetched
-// concurrently: the fetches overlap the store's latency, so a sequential
-// reader is not bound by one round trip per chunk.
-const readAheadChunks = 8
-
-// aheadChunk is a chunk cached, or being fetched, by a File.
-type aheadChunk struct {
-	end  uint64 // offset just past the chunk
+// nodeLoad is a list node a File has loaded, or is loading.
+type nodeLoad struct {
+	id   cas.ID
 	done chan struct{}
-	data []byte
+	n    *fileNode
 	err  error
 }
 
-func (a *aheadChunk) wait(ctx context.Context) ([]byte, error) {
-	select {
-	case <-a.done:
-		return a.data, a.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-}
-
-// fetch reads the chunk; a failure is not kept, so a later read retries.
-func (a *aheadChunk) fetch(f *File, ref ChunkRef) {
-	a.data, a.err = getChunk(context.Background(), f.g, ref)
-	close(a.done)
-	if a.err != nil {
-		f.mu.Lock()
-		if f.recent[a.end-uint64(ref.Size)] == a {
-			delete(f.recent, a.end-uint64(ref.Size))
-		}
-		f.mu.Unlock()
-	}
-}
-
-// claim returns the cache entry for the chunk at start, creating it (owner:
-// the caller fetches it) if needed, and whether the chunk before it is cached.
-func (f *File) claim(start uint64, size uint32) (a *aheadChunk, owner, sequential bool) {
+// node returns the child ref of list node parent. The last few are kept, and
+// readers of one node share its load (read-ahead loads the next leaf early).
+func (f *File) node(ctx context.Context, parent *TreeObject, ref *ChildRef) (*fileNode, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.recent {
-		if c.end == start {
-			sequential = true
-			break
+	for _, l := range f.nodes {
+		if l.id == ref.ID {
+			f.mu.Unlock()
+			<-l.done
+			return l.n, l.err
 		}
 	}
-	if a = f.recent[start]; a != nil {
-		return a, false, sequential
+	l := &nodeLoad{id: ref.ID, done: make(chan struct{})}
+	f.nodes = append(f.nodes, l)
+	if len(f.nodes) > cachedNodes {
+		f.nodes = f.nodes[1:]
 	}
-	return f.addLocked(start, size), true, sequential
-}
-
-func (f *File) addLocked(start uint64, size uint32) *aheadChunk {
-	if f.recent == nil {
-		f.recent = make(map[uint64]*aheadChunk, cachedChunks)
-	}
-	for len(f.order) >= cachedChunks {
-		delete(f.recent, f.order[0])
-		f.order = f.order[1:]
-	}
-	a := &aheadChunk{end: start + uint64(size), done: make(chan struct{})}
-	f.recent[start] = a
-	f.order = append(f.order, start)
-	return a
-}
-
-// readAhead starts fetching the chunks from index from of leaf (which starts
-// at base), up to readAheadChunks, that are neither cached nor in flight.
-func (f *File) readAhead(leaf *fileNode, base uint64, from int) {
-	for j := from; j < len(leaf.o.Chunks) && j < from+readAheadChunks; j++ {
-		ref := leaf.o.Chunks[j]
-		start := base + leaf.start(j)
+	f.mu.Unlock()
+	o, err := loadChild(ctx, f.g, parent, ref)
+	if err != nil {
 		f.mu.Lock()
-		_, ok := f.recent[start]
-		var a *aheadChunk
-		if !ok {
-			a = f.addLocked(start, ref.Size)
-		}
+		f.nodes = slices.DeleteFunc(f.nodes, func(x *nodeLoad) bool { return x == l })
 		f.mu.Unlock()
-		if a != nil {
-			go a.fetch(f, ref)
-		}
+	} else {
+		l.n = newFileNode(o)
 	}
+	l.err = err
+	close(l.done)
+	return l.n, l.err
+}
+
+// chunkAt returns the chunk holding offset off (< size), with its bytes,
+// held for the caller, who must release it once done with the bytes.
+// Concurrent readers of one chunk share one fetch; a read of the first
+// chunk, or of one that follows a cached chunk, keeps read-ahead going.
+func (f *File) chunkAt(ctx context.Context, off uint64) (*aheadChunk, error) {
+	leaf, base, err := f.leafAt(ctx, off, &f.leaf)
+	if err != nil {
+		return nil, err
+	}
+	i := leaf.find(off - base)
+	ref := leaf.o.Chunks[i]
+	start := base + leaf.start(i)
+	prev := start - 1 // at a leaf's start: do not look back, count it sequential
+	if i > 0 {
+		prev = base + leaf.start(i-1)
+	}
+	a, owner, sequential := f.claim(start, prev, ref.Size)
+	sequential = sequential || i == 0
+	if sequential || start == 0 {
+		f.readAhead(start + uint64(ref.Size))
+	}
+	if owner {
+		a.fetch(f, ref)
+	}
+	if _, err := a.wait(ctx); err != nil {
+		f.release(a)
+		return nil, err
+	}
+	return a, nil
 }
 
 func getChunk(ctx context.Context, g Getter, ref ChunkRef) ([]byte, error) {
@@ -243,10 +211,17 @@ func getChunk(ctx context.Context, g Getter, ref ChunkRef) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: chunk %s: %w", ref.ID.Short(), err)
 	}
-	if len(data) != int(ref.Size) {
-		return nil, errCorrupt("chunk %s has %d bytes, list says %d", ref.ID.Short(), len(data), ref.Size)
+	if err := checkChunkLen(ref, data); err != nil {
+		return nil, err
 	}
 	return data, nil
+}
+
+func checkChunkLen(ref ChunkRef, data []byte) error {
+	if len(data) != int(ref.Size) {
+		return errCorrupt("chunk %s has %d bytes, list says %d", ref.ID.Short(), len(data), ref.Size)
+	}
+	return nil
 }
 
 // ReadAtContext reads len(p) bytes at offset off, like io.ReaderAt.
@@ -257,11 +232,12 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	n := 0
 	for n < len(p) && uint64(off)+uint64(n) < f.size {
 		pos := uint64(off) + uint64(n)
-		data, start, err := f.chunkAt(ctx, pos)
+		a, err := f.chunkAt(ctx, pos)
 		if err != nil {
 			return n, err
 		}
-		n += copy(p[n:], data[pos-start:])
+		n += copy(p[n:], a.data[pos-a.start:])
+		f.release(a)
 	}
 	if n < len(p) {
 		return n, io.EOF
@@ -274,20 +250,24 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	return f.ReadAtContext(context.Background(), p, off)
 }
 
-// WriteTo writes the whole content to w, one chunk at a time.
+// WriteTo writes the whole content to w, one chunk at a time, with
+// read-ahead.
 func (f *File) WriteTo(w io.Writer) (int64, error) {
 	ctx := context.Background()
 	var n int64
-	err := f.Chunks(ctx, func(id cas.ID, off uint64, size uint32) error {
-		data, err := getChunk(ctx, f.g, ChunkRef{ID: id, Size: size})
+	for uint64(n) < f.size {
+		a, err := f.chunkAt(ctx, uint64(n))
 		if err != nil {
-			return err
+			return n, err
 		}
-		m, err := w.Write(data)
+		m, err := w.Write(a.data[uint64(n)-a.start:])
+		f.release(a)
 		n += int64(m)
-		return err
-	})
-	return n, err
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Chunks calls fn for every chunk in order, with its offset in the file,

@@ -1,0 +1,162 @@
+package snapshot
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/cafs/cafs/cas"
+	"github.com/cafs/cafs/cas/castest"
+)
+
+// readAheadFixture snapshots one 24 MiB file (several list leaves, several
+// runs of read-ahead) into a fresh repository and returns the file's entry.
+func readAheadFixture(t *testing.T) (*Repo, Entry, []byte) {
+	t.Helper()
+	src := t.TempDir()
+	data := append(castest.Random("ra", 16<<20), castest.Compressible("ra", 8<<20)...)
+	if err := os.WriteFile(filepath.Join(src, "f"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := openTestRepo(t, t.TempDir())
+	ctx := context.Background()
+	rec, err := r.Snapshot(ctx, src, SnapshotOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Store().(RunGetter); !ok {
+		t.Fatal("the repository's store fetches no runs: read-ahead is not tested")
+	}
+	root, err := LoadRoot(ctx, r.Store(), rec.Root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := ResolvePath(ctx, r.Store(), root, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, e, data
+}
+
+// readLikeFUSE reads f with par readers taking 128 KiB requests in turn, as
+// the kernel does, into a copy of the file; it stops at the first error.
+func readLikeFUSE(f *File, par int) ([]byte, error) {
+	const req = 128 << 10
+	out := make([]byte, f.Size())
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				off := next.Add(req) - req
+				if off >= f.Size() {
+					return
+				}
+				_, err := f.ReadAt(out[off:min(off+req, f.Size())], off)
+				if err != nil && err != io.EOF {
+					mu.Lock()
+					first = cmpOr(first, err)
+					mu.Unlock()
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out, first
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+func TestReadAheadSequentialAndRandom(t *testing.T) {
+	r, e, data := readAheadFixture(t)
+	for _, par := range []int{1, 4} {
+		got, err := readLikeFUSE(OpenFile(r.Store(), e.ID, e.Size), par)
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("par %d: err %v, equal %v", par, err, bytes.Equal(got, data))
+		}
+	}
+	var buf bytes.Buffer
+	if n, err := OpenFile(r.Store(), e.ID, e.Size).WriteTo(&buf); err != nil || n != int64(len(data)) || !bytes.Equal(buf.Bytes(), data) {
+		t.Fatalf("WriteTo: %d, %v", n, err)
+	}
+	// Random reads of one File mixed with a sequential reader of it.
+	f := OpenFile(r.Store(), e.ID, e.Size)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 1))
+			p := make([]byte, 200<<10)
+			for range 200 {
+				off := rng.IntN(len(data))
+				if g == 0 { // sequential
+					off = (rng.IntN(len(data)/len(p)) * len(p))
+				}
+				n, err := f.ReadAt(p, int64(off))
+				if (err != nil && err != io.EOF) || !bytes.Equal(p[:n], data[off:off+n]) {
+					t.Errorf("ReadAt(%d): %d, %v", off, n, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// A damaged chunk in the middle of a run is never returned: the read fails
+// with ErrCorrupt there, and every byte before it is right.
+func TestReadAheadCorruptChunk(t *testing.T) {
+	r, e, data := readAheadFixture(t)
+	packs, err := filepath.Glob(filepath.Join(r.dir, "packs", "*", "*.pack"))
+	if err != nil || len(packs) == 0 {
+		t.Fatalf("packs: %v %v", packs, err)
+	}
+	r.Close()
+	for _, p := range packs { // one flipped byte at 3 MiB into each pack
+		fh, err := os.OpenFile(p, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := []byte{0}
+		if _, err := fh.ReadAt(b, 3<<20); err == nil {
+			b[0] ^= 1
+			fh.WriteAt(b, 3<<20)
+		}
+		fh.Close()
+	}
+	r = openTestRepo(t, r.dir)
+	for _, par := range []int{1, 4} {
+		f := OpenFile(r.Store(), e.ID, e.Size)
+		got, err := readLikeFUSE(f, par)
+		if !errors.Is(err, cas.ErrCorrupt) {
+			t.Fatalf("par %d: reading a damaged file: %v, want ErrCorrupt", par, err)
+		}
+		if par == 1 {
+			i := 0
+			for i < len(got) && got[i] == data[i] {
+				i++
+			}
+			if rest := got[i:]; len(bytes.Trim(rest, "\x00")) != 0 {
+				t.Fatalf("bytes after the first difference (%d) were filled in", i)
+			}
+		}
+	}
+}
