@@ -55,7 +55,7 @@ func Open(dir string) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	removeEmptyMemtables(dir)
+	removeEmptyLogs(dir)
 	bdb, err := openBadger(dir)
 	if err != nil {
 		return nil, openError(dir, err)
@@ -68,13 +68,14 @@ func Open(dir string) (*DB, error) {
 	return db, nil
 }
 
-// removeEmptyMemtables deletes zero-length memtable logs (*.mem). Badger
-// creates such a file and only then sizes it, so a process killed in between
-// leaves an empty one, which Badger then refuses to open ("while opening
-// memtables … Create a new file"). An empty log holds no entry, so nothing is
-// lost. It holds Badger's own directory lock (flock on LOCK) while it looks,
-// and does nothing if another process holds it.
-func removeEmptyMemtables(dir string) {
+// removeEmptyLogs deletes zero-length memtable logs (*.mem) and value logs
+// (*.vlog). Badger creates such a file and only then sizes it, so a process
+// killed in between leaves an empty one, which Badger then refuses to open
+// ("while opening memtables … Create a new file", "Open existing file …
+// Create a new file"). An empty log holds no entry, so nothing is lost. It
+// holds Badger's own directory lock (flock on LOCK) while it looks, and does
+// nothing if another process holds it.
+func removeEmptyLogs(dir string) {
 	lock, err := os.OpenFile(filepath.Join(dir, "LOCK"), os.O_RDWR|os.O_CREATE, 0o644) // as Badger opens it
 	if err != nil {
 		return
@@ -89,7 +90,8 @@ func removeEmptyMemtables(dir string) {
 		return
 	}
 	for _, e := range entries {
-		if info, err := e.Info(); err == nil && strings.HasSuffix(e.Name(), ".mem") && info.Size() == 0 {
+		log := strings.HasSuffix(e.Name(), ".mem") || strings.HasSuffix(e.Name(), ".vlog")
+		if info, err := e.Info(); err == nil && log && info.Size() == 0 {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}

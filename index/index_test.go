@@ -280,12 +280,14 @@ func TestOpenAfterKillLeavesEmptyMemtable(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "00099.mem"), nil, 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"00099.mem", "000099.vlog"} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	db, err = Open(dir)
 	if err != nil {
-		t.Fatalf("Open with an empty memtable log: %v", err)
+		t.Fatalf("Open with an empty memtable log and value log: %v", err)
 	}
 	defer db.Close()
 	if id, err := db.Name(ctx, "kept"); err != nil || id != cas.Sum([]byte("x")) {
