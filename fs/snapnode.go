@@ -164,7 +164,16 @@ type snapHandle struct {
 	f *snapshot.File
 }
 
-var _ = (gofs.FileReader)((*snapHandle)(nil))
+var (
+	_ = (gofs.FileReader)((*snapHandle)(nil))
+	_ = (gofs.FileReleaser)((*snapHandle)(nil))
+)
+
+// Release lets the handle's cached chunks go at once.
+func (h *snapHandle) Release(ctx context.Context) syscall.Errno {
+	h.f.Close()
+	return 0
+}
 
 func (h *snapHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
 	n, err := h.f.ReadAtContext(context.WithoutCancel(ctx), dest, off)

@@ -43,6 +43,14 @@ type runBuf struct {
 
 var runBufs = sync.Pool{New: func() any { return &runBuf{b: make([]byte, runBytes)} }}
 
+// maxRunFetches bounds the run fetches in flight in the process (64 MiB of
+// buffers): beyond it read-ahead pauses and readers fetch what they need
+// themselves, so many files read at once cannot grow the heap without bound.
+// What each File keeps is bounded by cacheBytes.
+const maxRunFetches = 64
+
+var runFetches atomic.Int32
+
 func (rb *runBuf) release() {
 	if rb.refs.Add(-1) == 0 {
 		runBufs.Put(rb)
@@ -156,6 +164,16 @@ func (c *chunkCache) forget(a *aheadChunk) {
 	a.unref()
 }
 
+// Close drops the chunks the File keeps; it stays usable.
+func (f *File) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for len(f.cache.order) > 0 {
+		f.cache.forget(f.cache.order[0])
+	}
+	return nil
+}
+
 // claim returns the cache entry for the chunk at start, held for the
 // caller (who must release it), creating it (owner: the caller fetches it)
 // if needed, and whether the chunk before it, at prev, is cached.
@@ -203,7 +221,7 @@ func (f *File) prefetch(from, limit uint64) {
 		var refs []ChunkRef
 		bytes := 0
 		for i := leaf.find(off - base); i < len(leaf.o.Chunks) && off < limit; i++ {
-			if claimed++; claimed > readAheadChunks {
+			if claimed++; claimed > readAheadChunks || (len(run) == 0 && runFetches.Load() >= maxRunFetches) {
 				limit = off
 				break
 			}
@@ -252,6 +270,8 @@ func (f *File) fetchRun(refs []ChunkRef, run []*aheadChunk) {
 	for i, r := range refs {
 		want[i] = cas.Want{ID: r.ID, Len: r.Size}
 	}
+	runFetches.Add(1)
+	defer runFetches.Add(-1)
 	rb := runBufs.Get().(*runBuf)
 	rb.refs.Store(1) // ours, until GetRun is done
 	defer rb.release()

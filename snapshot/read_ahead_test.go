@@ -119,6 +119,13 @@ func TestReadAheadSequentialAndRandom(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	f.Close()
+	if len(f.cache.m) != 0 || f.cache.bytes != 0 {
+		t.Fatalf("Close left %d chunks, %d bytes", len(f.cache.m), f.cache.bytes)
+	}
+	if got, err := readLikeFUSE(f, 2); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read after Close: %v", err)
+	}
 }
 
 // A damaged chunk in the middle of a run is never returned: the read fails
