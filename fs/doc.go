@@ -8,7 +8,12 @@
 // opened when first used, lookups and listings load one list node at a
 // time (listings stream batch by batch through a name cursor, so a 100k
 // entry directory is never in memory), and files are read chunk by chunk
-// with [snapshot.File]. Everything is immutable, so entries and attributes
+// with [snapshot.File], one per open handle, which reads 4 MiB ahead of a
+// sequential reader in runs of adjacent chunks (one index lookup and one
+// read per MiB, every chunk still hashed). As root, a mount raises its own
+// read-ahead (the bdi's read_ahead_kb) to 1 MiB, and a process that serves
+// mounts runs more goroutine Ps than cores, so that a FUSE request never
+// waits behind hashing. Everything is immutable, so entries and attributes
 // are cached by the kernel for an hour, file pages are kept across opens
 // (FOPEN_KEEP_CACHE) and listings are cached (FOPEN_CACHE_DIR). Files are
 // 0444 (0555 with the exec bit), directories 0555, symlinks 0777; nlink is
