@@ -54,6 +54,27 @@ func TestMountReadOnly(t *testing.T) {
 	}
 }
 
+// A script that unmounts and mounts again at once must not find the old
+// mount still registered with its host (cafs umount returns before the host
+// has seen its server stop), and the host must not unmount the new mount
+// while it cleans up the old one.
+func TestMountUmountMountAgain(t *testing.T) {
+	requireFUSE(t)
+	src, repo := t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(src, "f"), []byte("again"), 0o644)
+	snap(t, repo, src, "--name", "again")
+	mnt := t.TempDir()
+	t.Cleanup(func() { cafs(t, repo, "umount", mnt); waitUnlocked(t, repo) })
+	for i := range 4 {
+		must(t, repo, "mount", "--background", "again", mnt)
+		time.Sleep(50 * time.Millisecond) // let a stale cleanup, if any, run
+		if b, err := os.ReadFile(filepath.Join(mnt, "f")); string(b) != "again" {
+			t.Fatalf("round %d: read %q, %v", i, b, err)
+		}
+		must(t, repo, "umount", mnt)
+	}
+}
+
 // Foreground mounts unmount cleanly on SIGTERM; a SIGKILLed one leaves a dead
 // mount that cafs detects and cafs umount clears.
 func TestMountSignals(t *testing.T) {

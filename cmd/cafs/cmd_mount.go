@@ -102,7 +102,7 @@ func (a *app) runMount(ctx context.Context, ref, mnt string, o mountOptions) err
 	case <-m.exited:
 	}
 	m.unmount()
-	a.host.remove(mnt)
+	a.host.remove(mnt, m)
 	return nil
 }
 

@@ -163,20 +163,37 @@ func (h *host) close() {
 	os.Remove(socketPath(h.repo.Dir()))
 }
 
+// add records m, just mounted at mnt. A mount this host served at mnt
+// before may still be on its way out: 'cafs umount' unmounts in the kernel
+// and returns before this process has seen its server stop, so a script
+// that unmounts and mounts again at once lands here. The kernel mount of m
+// succeeded, so the old one is gone there: wait for it to finish.
 func (h *host) add(mnt string, m *mounted) error {
 	h.mu.Lock()
+	old := h.mnts[mnt]
+	h.mu.Unlock()
+	if old != nil {
+		select {
+		case <-old.exited:
+		case <-time.After(lockWait):
+		}
+	}
+	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, ok := h.mnts[mnt]; ok {
+	if cur := h.mnts[mnt]; cur != nil && !cur.hasExited() {
 		return fmt.Errorf("%s is already mounted by this repository's host", mnt)
 	}
 	h.mnts[mnt] = m
 	return nil
 }
 
-func (h *host) remove(mnt string) {
+// remove forgets m, unless another mount has taken its place.
+func (h *host) remove(mnt string, m *mounted) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.mnts, mnt)
+	if h.mnts[mnt] == m {
+		delete(h.mnts, mnt)
+	}
 }
 
 func (h *host) mount(mnt string) *mounted {

@@ -35,8 +35,12 @@ func (m *mounted) root(ctx context.Context) (cas.ID, error) {
 // unmount stops serving (once) and waits until the server has returned.
 func (m *mounted) unmount() {
 	m.once.Do(func() {
-		if err := m.server.Unmount(); err != nil {
-			cfs.Unmount(m.mnt)
+		// Once the server has stopped (unmounted from outside), whatever is
+		// mounted at m.mnt now is someone else's: leave it alone.
+		if !m.hasExited() {
+			if err := m.server.Unmount(); err != nil {
+				cfs.Unmount(m.mnt)
+			}
 		}
 		<-m.exited
 		if m.working != nil {
@@ -46,6 +50,15 @@ func (m *mounted) unmount() {
 			os.RemoveAll(m.staging)
 		}
 	})
+}
+
+func (m *mounted) hasExited() bool {
+	select {
+	case <-m.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 func (m *mounted) serve() {
