@@ -72,13 +72,14 @@ func Mount(mountpoint string, root gofs.InodeEmbedder, o MountOptions) (*fuse.Se
 // raiseReadAhead sets the read-ahead of the mount's backing device (a FUSE
 // mount has its own, /sys/class/bdi/MAJOR:MINOR) to maxReadAhead. Only root
 // may; for others the kernel's default stays, which is slower but correct.
+// The device comes from mountinfo, not from a stat of the mount point, which
+// would be a request to ourselves (see mountDevice).
 func raiseReadAhead(mountpoint string) {
-	var st unix.Stat_t
-	if unix.Stat(mountpoint, &st) != nil {
+	dev, ok := mountDevice(mountpoint)
+	if !ok {
 		return
 	}
-	path := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
-	_ = os.WriteFile(path, []byte(fmt.Sprint(maxReadAhead>>10)), 0)
+	_ = os.WriteFile("/sys/class/bdi/"+dev+"/read_ahead_kb", []byte(fmt.Sprint(maxReadAhead>>10)), 0)
 }
 
 // Unmount unmounts the cafs mount at mountpoint, served by this process or

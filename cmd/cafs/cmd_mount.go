@@ -70,7 +70,7 @@ func (a *app) runMount(ctx context.Context, ref, mnt string, o mountOptions) err
 	if cfs.IsDeadMount(mnt) {
 		return fmt.Errorf("%s is a dead mount (transport endpoint is not connected): run 'cafs umount %s' first", mnt, mnt)
 	}
-	if isMountPoint(mnt) {
+	if cfs.IsMountPoint(mnt) {
 		return fmt.Errorf("%s is already a mount point: run 'cafs umount %s' first", mnt, mnt)
 	}
 	if a.host == nil {

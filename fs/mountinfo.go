@@ -1,4 +1,4 @@
-package main
+package fs
 
 import (
 	"bufio"
@@ -7,12 +7,22 @@ import (
 	"strings"
 )
 
-// isMountPoint reports whether path is the mount point of a mounted file
-// system, from /proc/self/mountinfo (field 5, with octal escapes).
-func isMountPoint(path string) bool {
+// IsMountPoint reports whether path is the mount point of a mounted file
+// system, from /proc/self/mountinfo.
+func IsMountPoint(path string) bool {
+	_, ok := mountDevice(path)
+	return ok
+}
+
+// mountDevice returns the device ("major:minor", field 3 of mountinfo) of
+// the file system mounted at path (field 5, with octal escapes), the last
+// one if several are stacked. Unlike stat it sends nothing to the file
+// system: a process that serves a FUSE mount must not wait on its own mount
+// (killed meanwhile, it could never exit).
+func mountDevice(path string) (dev string, ok bool) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		return false
+		return "", false
 	}
 	defer f.Close()
 	path = filepath.Clean(path)
@@ -20,10 +30,10 @@ func isMountPoint(path string) bool {
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) > 4 && unescapeMount(fields[4]) == path {
-			return true
+			dev, ok = fields[2], true
 		}
 	}
-	return false
+	return dev, ok
 }
 
 // unescapeMount undoes the kernel's \ooo escaping of spaces and the like.
