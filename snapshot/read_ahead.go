@@ -43,6 +43,18 @@ type runBuf struct {
 
 var runBufs = sync.Pool{New: func() any { return &runBuf{b: make([]byte, runBytes)} }}
 
+// cachedBudget bounds the bytes the caches of all Files of the process hold
+// together (cachedTotal): above it read-ahead pauses, and a File that adds a
+// chunk first gives back its own oldest beyond cachedFloor. So a thousand
+// files read at once (a training job's data loader) cost a bounded amount
+// of memory, not a thousand read-ahead windows. Files are released by Close
+// (a FUSE release) or, if never closed, when they are garbage collected.
+var cachedBudget int64 = 256 << 20
+
+const cachedFloor = 1 << 20
+
+var cachedTotal atomic.Int64
+
 // maxRunFetches bounds the run fetches in flight in the process (64 MiB of
 // buffers): beyond it read-ahead pauses and readers fetch what they need
 // themselves, so many files read at once cannot grow the heap without bound.
@@ -133,13 +145,15 @@ func (c *chunkCache) add(start uint64, size uint32) *aheadChunk {
 	if c.m == nil {
 		c.m = make(map[uint64]*aheadChunk)
 	}
-	for len(c.order) > 0 && (c.bytes+int(size) > cacheBytes || len(c.order) >= cacheChunks) {
+	for len(c.order) > 0 && (c.bytes+int(size) > cacheBytes || len(c.order) >= cacheChunks ||
+		(cachedTotal.Load() > cachedBudget && c.bytes > cachedFloor)) {
 		c.forget(c.order[0])
 	}
 	a := &aheadChunk{start: start, size: size, done: make(chan struct{}), refs: 1}
 	c.m[start] = a
 	c.order = append(c.order, a)
 	c.bytes += int(size)
+	cachedTotal.Add(int64(size))
 	return a
 }
 
@@ -150,6 +164,7 @@ func (c *chunkCache) forget(a *aheadChunk) {
 	}
 	delete(c.m, a.start)
 	c.bytes -= int(a.size)
+	cachedTotal.Add(-int64(a.size))
 	if c.order[0] == a {
 		c.order[0] = nil
 		c.order = c.order[1:]
@@ -221,7 +236,7 @@ func (f *File) prefetch(from, limit uint64) {
 		var refs []ChunkRef
 		bytes := 0
 		for i := leaf.find(off - base); i < len(leaf.o.Chunks) && off < limit; i++ {
-			if claimed++; claimed > readAheadChunks || (len(run) == 0 && runFetches.Load() >= maxRunFetches) {
+			if claimed++; claimed > readAheadChunks || (len(run) == 0 && (runFetches.Load() >= maxRunFetches || cachedTotal.Load() >= cachedBudget)) {
 				limit = off
 				break
 			}

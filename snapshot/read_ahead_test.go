@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cafs/cafs/cas"
 	"github.com/cafs/cafs/cas/castest"
@@ -165,5 +166,46 @@ func TestReadAheadCorruptChunk(t *testing.T) {
 				t.Fatalf("bytes after the first difference (%d) were filled in", i)
 			}
 		}
+	}
+}
+
+// Many files read at once share one memory budget: their read-ahead pauses
+// at it instead of every file keeping its own window.
+func TestReadAheadGlobalBudget(t *testing.T) {
+	r, e, data := readAheadFixture(t)
+	defer func(b int64) { cachedBudget = b }(cachedBudget)
+	cachedBudget = 16 << 20
+	base := cachedTotal.Load()
+	var files []*File
+	var wg sync.WaitGroup
+	for range 24 { // unbounded: 24 files × 4 MiB of read-ahead
+		f := OpenFile(r.Store(), e.ID, e.Size)
+		files = append(files, f)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := make([]byte, 128<<10)
+			for off := 0; off < 512<<10; off += len(p) { // a sequential start
+				if _, err := f.ReadAt(p, int64(off)); err != nil || !bytes.Equal(p, data[off:off+len(p)]) {
+					t.Errorf("ReadAt(%d): %v", off, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for runFetches.Load() > 0 { // let read-ahead settle
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Each prefetch checks the budget before each run it starts, so it can
+	// overshoot by at most one run (1 MiB) per file.
+	if held := cachedTotal.Load() - base; held > cachedBudget+24<<20 || held > 40<<20 {
+		t.Fatalf("24 files hold %d MiB with a budget of %d MiB", held>>20, cachedBudget>>20)
+	}
+	for _, f := range files {
+		f.Close()
+	}
+	if held := cachedTotal.Load() - base; held != 0 {
+		t.Fatalf("closed files still count %d bytes", held)
 	}
 }

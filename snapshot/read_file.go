@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sort"
 	"sync"
@@ -59,7 +60,7 @@ type File struct {
 	top   *fileNode
 	leaf  leafSlot // the reader's
 	aleaf leafSlot // read-ahead's
-	cache chunkCache
+	cache *chunkCache
 	nodes []*nodeLoad
 	ahead uint64 // read-ahead has claimed the chunks before this offset
 	busy  bool   // read-ahead is scheduling
@@ -74,7 +75,9 @@ type leafSlot struct {
 // OpenFile returns a reader for the content list id of a file of size
 // bytes (both from its Entry). Nothing is loaded until the first read.
 func OpenFile(g Getter, id cas.ID, size uint64) *File {
-	return &File{g: g, id: id, size: size}
+	f := &File{g: g, id: id, size: size, cache: &chunkCache{}}
+	runtime.AddCleanup(f, func(c *chunkCache) { cachedTotal.Add(-int64(c.bytes)) }, f.cache)
+	return f
 }
 
 // Size returns the file's length.
@@ -251,8 +254,9 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // WriteTo writes the whole content to w, one chunk at a time, with
-// read-ahead.
+// read-ahead, and then drops the chunks it kept (see Close).
 func (f *File) WriteTo(w io.Writer) (int64, error) {
+	defer f.Close()
 	ctx := context.Background()
 	var n int64
 	for uint64(n) < f.size {
