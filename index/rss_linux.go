@@ -23,7 +23,7 @@ import (
 // of the index, ~150-200 MB for a million files. The pages are clean page
 // cache, so paging them out loses nothing; later reads fault them back in.
 // A long-running writer (ingest, gc) that must keep its peak RSS low should
-// call ReleaseMemory every second or so. It uses MADV_PAGEOUT (Linux 5.4+)
+// call ReleaseMemory several times a second. It uses MADV_PAGEOUT (Linux 5.4+)
 // and does nothing on older kernels or other systems.
 func (db *DB) ReleaseMemory(ctx context.Context) error {
 	if err := db.ready(ctx); err != nil {

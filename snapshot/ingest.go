@@ -119,7 +119,7 @@ func (r *Repo) ingest(ctx context.Context, abs string, opts SnapshotOptions) (ca
 	in.cancel = cancel
 	in.startWorkers(wctx, opts.Workers)
 	in.startEncoder(wctx)
-	stopRelease := r.releaseMemoryEvery(wctx, time.Second)
+	stopRelease := r.releaseMemoryEvery(wctx, releaseMemoryPeriod)
 	res, err := in.walkDir(wctx, abs)
 	in.finishDirs()
 	var dirID cas.ID
@@ -311,6 +311,13 @@ func (in *ingester) stop() {
 	close(in.jobs)
 	in.workers.Wait()
 }
+
+// releaseMemoryPeriod is how often an ingest pages the index's mapped files
+// out. On a 1M-file tree (make bench), peak RSS of the first snapshot and
+// of the first unchanged re-snapshot: 222–234 and 248–261 MB every second,
+// 184 and 188 MB every 500 ms, 156–164 and 147–158 MB every 250 ms, at the
+// same speed within noise (GOROOT ingest unchanged too).
+const releaseMemoryPeriod = 250 * time.Millisecond
 
 // releaseMemoryEvery asks the index to page its mapped tables out of this
 // process now and then: on trees of millions of files they would otherwise
