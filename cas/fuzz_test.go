@@ -76,3 +76,46 @@ func FuzzDecompress(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplitRun feeds damaged bytes where GetRun expects a run of records:
+// it must never panic, and every blob it delivers must be the wanted one, in
+// order (the first record is checked against its location, the others
+// against the wanted ID and length only).
+func FuzzSplitRun(f *testing.F) {
+	blobs := [][]byte{xof("run a", 200), text(600), xof("run b", 10), text(300)}
+	var seed []byte
+	var want []Want
+	var first Location
+	for i, b := range blobs {
+		stored, codec := compress(b, nil)
+		h := recordHeader{kind: KindData, codec: codec, id: Sum(b), rawLen: uint32(len(b)), storedLen: uint32(len(stored))}
+		if i == 0 {
+			first = Location{Length: h.storedLen, RawLen: h.rawLen, Kind: h.kind, Codec: h.codec}
+		}
+		hdr := make([]byte, recordHdrSize)
+		putRecordHeader(hdr, h)
+		seed = append(append(seed, hdr...), stored...)
+		want = append(want, Want{ID: h.id, Len: h.rawLen})
+	}
+	f.Add(seed)
+	f.Add(seed[:len(seed)-1])
+	f.Fuzz(func(t *testing.T, buf []byte) {
+		if len(buf) < recordHdrSize+int(first.Length) {
+			return // getRunFrom never passes less than the first record
+		}
+		next := 0
+		ps := &PackStore{}
+		n, used, err := ps.splitRun(want[0].ID, first, buf, want, func(k int, blob []byte) {
+			if k != next || Sum(blob) != want[k].ID || len(blob) != int(want[k].Len) {
+				t.Fatalf("delivered %d (want %d): wrong blob", k, next)
+			}
+			next++
+		})
+		if err != nil && !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("error %v does not wrap ErrCorrupt", err)
+		}
+		if n != next || used > len(buf) || (err == nil) != (n > 0) {
+			t.Fatalf("splitRun = %d, %d, %v after delivering %d", n, used, err, next)
+		}
+	})
+}
