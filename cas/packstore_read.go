@@ -45,6 +45,12 @@ func (ps *PackStore) readVerifiedErr(id ID, loc Location, rec []byte) ([]byte, e
 	if err := ps.readRecord(loc, rec); err != nil {
 		return nil, err
 	}
+	return checkRecord(id, loc, rec)
+}
+
+// checkRecord checks the record rec (header and payload) read at loc against
+// id and loc, decodes the payload and checks its hash.
+func checkRecord(id ID, loc Location, rec []byte) ([]byte, error) {
 	h, err := decodeRecordHeader(rec[:recordHdrSize], int64(loc.Offset))
 	if err != nil {
 		return nil, err
@@ -69,17 +75,31 @@ func decodeVerify(h recordHeader, payload []byte) ([]byte, error) {
 
 // readRecord reads len(rec) bytes at loc.Offset of loc.Pack.
 func (ps *PackStore) readRecord(loc Location, rec []byte) error {
-	h, err := ps.files.acquire(loc.Pack)
-	if err != nil {
+	n, err := ps.readSome(loc, rec)
+	switch {
+	case n == len(rec):
+		return nil
+	case err == nil:
+		return errShortRecord(loc)
+	default:
 		return err
 	}
+}
+
+// readSome reads up to len(buf) bytes at loc.Offset of loc.Pack; fewer, and
+// no error, at the end of the pack.
+func (ps *PackStore) readSome(loc Location, buf []byte) (int, error) {
+	h, err := ps.files.acquire(loc.Pack)
+	if err != nil {
+		return 0, err
+	}
 	defer ps.files.release(h)
-	n, err := h.f.ReadAt(rec, int64(loc.Offset))
-	if n == len(rec) {
-		return nil
-	}
+	n, err := h.f.ReadAt(buf, int64(loc.Offset))
 	if errors.Is(err, io.EOF) {
-		return errShortRecord(loc)
+		err = nil
 	}
-	return fmt.Errorf("cas: read pack %s: %w", loc.Pack, err)
+	if err != nil {
+		return n, fmt.Errorf("cas: read pack %s: %w", loc.Pack, err)
+	}
+	return n, nil
 }

@@ -3,7 +3,6 @@ package cas
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 )
 
@@ -105,14 +104,7 @@ func (ps *PackStore) getRunFrom(ctx context.Context, want []Want, buf []byte, fn
 // in buf, and checks out.
 func (ps *PackStore) splitRun(id ID, loc Location, buf []byte, want []Want, fn func(int, []byte)) (n, used int, err error) {
 	first := recordHdrSize + int(loc.Length)
-	h, err := decodeRecordHeader(buf[:recordHdrSize], int64(loc.Offset))
-	if err == nil && !h.matches(id, loc) {
-		err = errMisplaced(loc)
-	}
-	if err != nil {
-		return 0, 0, ps.getErr(id, loc, err)
-	}
-	blob, err := decodeVerify(h, buf[recordHdrSize:first])
+	blob, err := checkRecord(id, loc, buf[:first])
 	if err != nil {
 		return 0, 0, ps.getErr(id, loc, err)
 	}
@@ -132,19 +124,4 @@ func (ps *PackStore) splitRun(id ID, loc Location, buf []byte, want []Want, fn f
 		off = end
 	}
 	return k, off, nil
-}
-
-// readSome reads up to len(buf) bytes at loc.Offset of loc.Pack; fewer at
-// the end of the pack.
-func (ps *PackStore) readSome(loc Location, buf []byte) (int, error) {
-	h, err := ps.files.acquire(loc.Pack)
-	if err != nil {
-		return 0, err
-	}
-	defer ps.files.release(h)
-	n, err := h.f.ReadAt(buf, int64(loc.Offset))
-	if errors.Is(err, io.EOF) {
-		err = nil
-	}
-	return n, err
 }

@@ -191,11 +191,12 @@ func (f *File) Close() error {
 
 // claim returns the cache entry for the chunk at start, held for the
 // caller (who must release it), creating it (owner: the caller fetches it)
-// if needed, and whether the chunk before it, at prev, is cached.
-func (f *File) claim(start, prev uint64, size uint32) (a *aheadChunk, owner, sequential bool) {
+// if needed, and whether the read is sequential: leafStart, or the chunk
+// before it, at prev, is cached.
+func (f *File) claim(start uint64, leafStart bool, prev uint64, size uint32) (a *aheadChunk, owner, sequential bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	sequential = f.cache.m[prev] != nil
+	sequential = leafStart || f.cache.m[prev] != nil
 	if a = f.cache.m[start]; a == nil {
 		a, owner = f.cache.add(start, size), true
 	}

@@ -190,13 +190,9 @@ func (f *File) chunkAt(ctx context.Context, off uint64) (*aheadChunk, error) {
 	i := leaf.find(off - base)
 	ref := leaf.o.Chunks[i]
 	start := base + leaf.start(i)
-	prev := start - 1 // at a leaf's start: do not look back, count it sequential
-	if i > 0 {
-		prev = base + leaf.start(i-1)
-	}
-	a, owner, sequential := f.claim(start, prev, ref.Size)
-	sequential = sequential || i == 0
-	if sequential || start == 0 {
+	// The first chunk of a leaf (so of the file) counts as sequential.
+	a, owner, sequential := f.claim(start, i == 0, base+leaf.start(max(i, 1)-1), ref.Size)
+	if sequential {
 		f.readAhead(start + uint64(ref.Size))
 	}
 	if owner {
