@@ -77,45 +77,46 @@ func FuzzDecompress(f *testing.F) {
 	})
 }
 
-// FuzzSplitRun feeds damaged bytes where GetRun expects a run of records:
-// it must never panic, and every blob it delivers must be the wanted one, in
-// order (the first record is checked against its location, the others
-// against the wanted ID and length only).
-func FuzzSplitRun(f *testing.F) {
-	blobs := [][]byte{xof("run a", 200), text(600), xof("run b", 10), text(300)}
-	var seed []byte
+// FuzzScanRun feeds damaged bytes where GetRun expects a run of records:
+// it must never panic, and every blob it delivers must be a wanted one,
+// each index at most once, whatever order the records are in.
+func FuzzScanRun(f *testing.F) {
+	blobs := [][]byte{xof("run a", 200), text(600), xof("run b", 10), text(300), text(600)}
+	var seed, swapped []byte
 	var want []Want
-	var first Location
-	for i, b := range blobs {
+	var recs [][]byte
+	for _, b := range blobs {
 		stored, codec := compress(b, nil)
 		h := recordHeader{kind: KindData, codec: codec, id: Sum(b), rawLen: uint32(len(b)), storedLen: uint32(len(stored))}
-		if i == 0 {
-			first = Location{Length: h.storedLen, RawLen: h.rawLen, Kind: h.kind, Codec: h.codec}
-		}
 		hdr := make([]byte, recordHdrSize)
 		putRecordHeader(hdr, h)
-		seed = append(append(seed, hdr...), stored...)
+		rec := append(hdr, stored...)
+		recs = append(recs, rec)
+		seed = append(seed, rec...)
 		want = append(want, Want{ID: h.id, Len: h.rawLen})
+	}
+	for _, i := range []int{1, 0, 3, 2, 4} {
+		swapped = append(swapped, recs[i]...)
 	}
 	f.Add(seed)
 	f.Add(seed[:len(seed)-1])
+	f.Add(swapped)
 	f.Fuzz(func(t *testing.T, buf []byte) {
-		if len(buf) < recordHdrSize+int(first.Length) {
-			return // getRunFrom never passes less than the first record
-		}
-		next := 0
-		ps := &PackStore{}
-		n, used, err := ps.splitRun(want[0].ID, first, buf, want, func(k int, blob []byte) {
-			if k != next || Sum(blob) != want[k].ID || len(blob) != int(want[k].Len) {
-				t.Fatalf("delivered %d (want %d): wrong blob", k, next)
+		cand := []int{0, 1, 2, 3, 4}
+		seen := make([]bool, len(want))
+		end := scanRun(buf, 0, 0, want, cand, func(k int, blob []byte) {
+			if seen[k] || Sum(blob) != want[k].ID || len(blob) != int(want[k].Len) {
+				t.Fatalf("delivered %d: wrong blob or twice", k)
 			}
-			next++
+			seen[k] = true
 		})
-		if err != nil && !errors.Is(err, ErrCorrupt) {
-			t.Fatalf("error %v does not wrap ErrCorrupt", err)
+		if end < 0 || end > max(len(buf), 0) {
+			t.Fatalf("scanRun ended at %d of %d", end, len(buf))
 		}
-		if n != next || used > len(buf) || (err == nil) != (n > 0) {
-			t.Fatalf("splitRun = %d, %d, %v after delivering %d", n, used, err, next)
+		for k, i := range cand {
+			if (i < 0) != seen[k] {
+				t.Fatalf("candidate %d marked %d, delivered %v", k, i, seen[k])
+			}
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"slices"
 )
 
 // Want names a blob and its uncompressed length, as a reader that holds
@@ -26,55 +27,71 @@ func RunBufSize(want []Want) int {
 	return n
 }
 
-// GetRun fetches the blobs want in order and calls fn(i, blob) for each,
-// once its hash is checked, exactly like Get would return it. Blobs that were
-// written one after another (the chunks of a file) lie next to each other in
-// a pack: GetRun looks up the first, reads up to MaxRunBytes from there in
-// one read and takes every following record whose header names the next
-// wanted blob without looking it up. A record that is not where it was
-// expected, or fails its check there, is fetched by Get instead, so the
-// result never depends on the guess.
+// GetRun fetches the blobs want and calls fn(i, blob) once for each i,
+// with the blob checked exactly as Get checks it, in whatever order it
+// finds them. Blobs that were written about the same time (the chunks of a
+// file) lie near each other in a pack, though not always in the file's
+// order (the ingest stores chunks from several goroutines): GetRun looks up
+// the first wanted blob, reads up to MaxRunBytes from there in one read and
+// takes every record in it whose header names a wanted blob and that checks
+// out; then it does the same for the first blob still missing, until none
+// is. A record that is damaged or not where it was expected is never taken
+// from the read: it is looked up and fetched on its own, so the result
+// never depends on the guess.
 //
 // The reads go into buf, which GetRun allocates if it is shorter than
 // RunBufSize(want); a blob passed to fn may alias buf, so the caller must not
-// reuse buf while it uses the blobs.
+// reuse buf while it uses the blobs. On error, fn has been called for some
+// of want and not for the others.
 func (ps *PackStore) GetRun(ctx context.Context, want []Want, buf []byte, fn func(i int, blob []byte)) error {
-	if len(buf) < RunBufSize(want) {
-		buf = make([]byte, RunBufSize(want))
+	left := make([]int, len(want))
+	for i := range left {
+		left[i] = i
 	}
-	for i := 0; i < len(want); {
+	for len(left) > 0 {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, used, err := ps.getRunFrom(ctx, want[i:], buf, func(k int, b []byte) { fn(i+k, b) })
+		if n := runBufSize(want, left); len(buf) < n {
+			buf = make([]byte, n)
+		}
+		rest, used, err := ps.getRunFrom(ctx, want, left, buf, fn)
 		if err != nil {
 			return err
 		}
-		i, buf = i+n, buf[used:]
+		left, buf = rest, buf[used:]
 	}
 	return nil
 }
 
-// getRunFrom delivers want[0] (found through the index) and as many of the
-// following blobs as lie right after it in the same read into buf; it
-// returns how many it delivered, at least one unless it fails, and how much
-// of buf it used (at most RunBufSize of what it delivered).
-func (ps *PackStore) getRunFrom(ctx context.Context, want []Want, buf []byte, fn func(int, []byte)) (n, used int, err error) {
-	id := want[0].ID
+func runBufSize(want []Want, left []int) int {
+	n := 0
+	for _, i := range left {
+		n += RecordHeaderSize + int(want[i].Len)
+	}
+	return n
+}
+
+// getRunFrom delivers want[left[0]] (found through the index) and those of
+// the next wanted blobs that lie in the same read into buf. It returns the
+// indices still to deliver, in order, in left's array, and how much of buf
+// it used.
+func (ps *PackStore) getRunFrom(ctx context.Context, want []Want, left []int, buf []byte, fn func(int, []byte)) (rest []int, used int, err error) {
+	id := want[left[0]].ID
 	loc, err := ps.locate(ctx, id)
 	if err != nil {
-		return 0, 0, err
+		return nil, 0, err
 	}
 	if err := checkLocation(loc); err != nil {
-		return 0, 0, ps.getErr(id, loc, err)
+		return nil, 0, ps.getErr(id, loc, err)
 	}
 	first := recordHdrSize + int(loc.Length)
 	size, count := first, 1
-	for count < len(want) && size+recordHdrSize+int(want[count].Len) <= MaxRunBytes {
-		size += recordHdrSize + int(want[count].Len)
+	for count < len(left) && size+recordHdrSize+int(want[left[count]].Len) <= MaxRunBytes {
+		size += recordHdrSize + int(want[left[count]].Len)
 		count++
 	}
-	if size > len(buf) || first > recordHdrSize+int(want[0].Len) { // a caller wrong about want[0].Len
+	if size > len(buf) || first > recordHdrSize+int(want[left[0]].Len) { // a caller wrong about the length
 		size, count = first, 1
 	}
 	got, err := 0, fs.ErrNotExist
@@ -85,43 +102,61 @@ func (ps *PackStore) getRunFrom(ctx context.Context, want []Want, buf []byte, fn
 		// One blob, or the pack went away (gc moved the blob): plain Get.
 		b, err := ps.getLocated(ctx, id, loc)
 		if err != nil {
-			return 0, 0, err
+			return nil, 0, err
 		}
-		fn(0, b)
-		return 1, 0, nil
+		fn(left[0], b)
+		return left[1:], 0, nil
 	}
 	if err != nil {
-		return 0, 0, ps.getErr(id, loc, err)
+		return nil, 0, ps.getErr(id, loc, err)
 	}
+	data := buf[:got]
 	if got < first {
-		return 0, 0, ps.getErr(id, loc, errShortRecord(loc))
+		return nil, 0, ps.getErr(id, loc, errShortRecord(loc))
 	}
-	return ps.splitRun(id, loc, buf[:got], want, fn)
+	blob, err := checkRecord(id, loc, data[:first])
+	if err != nil {
+		return nil, 0, ps.getErr(id, loc, err)
+	}
+	fn(left[0], blob)
+	end := scanRun(data, first, int64(loc.Offset), want, left[1:count], fn)
+	return slices.DeleteFunc(left[1:], func(i int) bool { return i < 0 }), end, nil
 }
 
-// splitRun delivers the records in buf: the first is want[0] at loc and
-// must check out; each following one is taken while it is want[k], is whole
-// in buf, and checks out.
-func (ps *PackStore) splitRun(id ID, loc Location, buf []byte, want []Want, fn func(int, []byte)) (n, used int, err error) {
-	first := recordHdrSize + int(loc.Length)
-	blob, err := checkRecord(id, loc, buf[:first])
-	if err != nil {
-		return 0, 0, ps.getErr(id, loc, err)
-	}
-	fn(0, blob)
-	off, k := first, 1
-	for ; k < len(want) && off+recordHdrSize <= len(buf); k++ {
-		h, err := decodeRecordHeader(buf[off:off+recordHdrSize], int64(loc.Offset)+int64(off))
+// scanRun walks the records of data from off (a record boundary; base is
+// data's offset in its pack) and delivers each that is one of the wanted
+// blobs cand, whole in data, and checks out, marking its index in cand -1.
+// It stops at the end of data, at a header that does not check out, or once
+// every candidate is delivered, and returns where.
+func scanRun(data []byte, off int, base int64, want []Want, cand []int, fn func(int, []byte)) int {
+	missing := len(cand)
+	for missing > 0 && off+recordHdrSize <= len(data) {
+		h, err := decodeRecordHeader(data[off:off+recordHdrSize], base+int64(off))
 		end := off + recordHdrSize + int(h.storedLen)
-		if err != nil || h.id != want[k].ID || h.rawLen != want[k].Len || end > len(buf) {
+		if err != nil || end > len(data) {
 			break
 		}
-		blob, err := decodeVerify(h, buf[off+recordHdrSize:end])
-		if err != nil {
-			break // let Get find the indexed copy and report on it
+		if k := wanted(want, cand, h); k >= 0 {
+			if blob, err := decodeVerify(h, data[off+recordHdrSize:end]); err == nil {
+				for ; k < len(cand); k++ { // every index that wants this blob
+					if cand[k] >= 0 && want[cand[k]].ID == h.id && want[cand[k]].Len == h.rawLen {
+						fn(cand[k], blob)
+						cand[k], missing = -1, missing-1
+					}
+				}
+			}
 		}
-		fn(k, blob)
 		off = end
 	}
-	return k, off, nil
+	return off
+}
+
+// wanted returns the first k with cand[k] naming the blob of h, or -1.
+func wanted(want []Want, cand []int, h recordHeader) int {
+	for k, i := range cand {
+		if i >= 0 && want[i].ID == h.id && want[i].Len == h.rawLen {
+			return k
+		}
+	}
+	return -1
 }

@@ -11,8 +11,9 @@ import (
 
 // RunGetter is implemented by stores that fetch a run of blobs at once more
 // cheaply than one Get each (cas.PackStore: the chunks of a file usually
-// lie next to each other in a pack and come with one read and no index
-// lookups). fn gets each blob, checked like Get checks it, in order.
+// lie near each other in a pack and come with one read and few index
+// lookups). fn gets each blob once, checked like Get checks it, in any
+// order.
 type RunGetter interface {
 	GetRun(ctx context.Context, want []cas.Want, buf []byte, fn func(i int, blob []byte)) error
 }
@@ -291,15 +292,17 @@ func (f *File) fetchRun(refs []ChunkRef, run []*aheadChunk) {
 	rb := runBufs.Get().(*runBuf)
 	rb.refs.Store(1) // ours, until GetRun is done
 	defer rb.release()
-	n := 0
+	settled := make([]bool, len(run))
 	err := rg.GetRun(context.Background(), want, rb.b, func(i int, b []byte) {
 		f.settle(run[i], b, checkChunkLen(refs[i], b), rb)
-		n = i + 1
+		settled[i] = true
 	})
 	if err == nil {
 		err = errNotDelivered
 	}
-	for i := n; i < len(run); i++ {
-		f.settle(run[i], nil, err, nil)
+	for i, a := range run {
+		if !settled[i] {
+			f.settle(a, nil, err, nil)
+		}
 	}
 }
