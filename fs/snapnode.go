@@ -175,13 +175,34 @@ func (h *snapHandle) Release(ctx context.Context) syscall.Errno {
 	return 0
 }
 
+// Read answers with the cached chunks themselves (heldResult): go-fuse
+// writes them to the kernel in one writev, with no copy into dest.
 func (h *snapHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	n, err := h.f.ReadAtContext(context.WithoutCancel(ctx), dest, off)
-	if err != nil && n < len(dest) && off+int64(n) < h.f.Size() {
+	held, err := h.f.ReadHeld(context.WithoutCancel(ctx), off, len(dest))
+	if err != nil && held.Len() < len(dest) && off+int64(held.Len()) < h.f.Size() {
+		held.Release()
 		return nil, toErrno(err)
 	}
-	return fuse.ReadResultData(dest[:n]), 0
+	return heldResult{held}, 0
 }
+
+// heldResult is a fuse.ReadResult over a snapshot.Held. Besides the
+// ReadResult methods it has Slices, which go-fuse uses to writev the parts
+// as they are; Done releases them once the reply is written.
+type heldResult struct{ h *snapshot.Held }
+
+func (r heldResult) Size() int { return r.h.Len() }
+func (r heldResult) Done()     { r.h.Release() }
+
+func (r heldResult) Bytes(buf []byte) ([]byte, fuse.Status) {
+	buf = buf[:0]
+	for _, p := range r.h.Parts() {
+		buf = append(buf, p...)
+	}
+	return buf, fuse.OK
+}
+
+func (r heldResult) Slices() ([][]byte, fuse.Status) { return r.h.Parts(), fuse.OK }
 
 // snapLink is a symbolic link of a snapshot.
 type snapLink struct {
