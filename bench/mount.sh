@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# make bench, part 2: reading through mounts. cafs mount beside restic mount
-# and go-fuse's own loopback file system (the plain go-fuse baseline), and the
-# native file system, all in one run on the same data. Cold reads drop the
-# page cache first (echo 3 > /proc/sys/vm/drop_caches, root only).
+# make bench, part 2: reading through mounts. cafs mount beside restic mount,
+# go-fuse's own loopback file system (bench/fusebase: the plain go-fuse
+# baseline, every read served by its process; and, for reference, the same
+# with FUSE passthrough, where the kernel reads the file itself as
+# example/loopback does when run as root on Linux >= 6.9), and the native
+# file system, all in one run on the same data. Cold reads drop the page
+# cache first (echo 3 > /proc/sys/vm/drop_caches, root only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,10 +18,10 @@ cleanup() {
   kill $(jobs -p) 2>/dev/null || true
 }
 trap cleanup EXIT
-rm -rf "$W" && mkdir -p "$W"/m-cafs "$W"/m-restic "$W"/m-loop "$W"/m-tree
+rm -rf "$W" && mkdir -p "$W"/m-cafs "$W"/m-restic "$W"/m-loop "$W"/m-pass "$W"/m-tree
 export RESTIC_PASSWORD=bench RESTIC_CACHE_DIR=$W/restic-cache
 go build -o "$W/gentree" ./bench/gentree
-go build -o "$W/loopback" github.com/hanwen/go-fuse/v2/example/loopback
+go build -o "$W/fusebase" ./bench/fusebase
 
 now() { date +%s%N; }
 drop() { sync; echo 3 > /proc/sys/vm/drop_caches; }
@@ -32,24 +35,27 @@ restic init -q -r "$W/restic"
 restic -q -r "$W/restic" backup "$W/data" >/dev/null
 "$CAFS" --repo "$W/repo" mount --background big "$W/m-cafs" >/dev/null
 restic -q -r "$W/restic" mount "$W/m-restic" >/dev/null 2>&1 &
-"$W/loopback" "$W/m-loop" "$W/data" >/dev/null 2>&1 &
+"$W/fusebase" "$W/m-loop" "$W/data" >/dev/null 2>&1 &
+"$W/fusebase" -passthrough "$W/m-pass" "$W/data" >/dev/null 2>&1 &
 RFILE="$W/m-restic/snapshots/latest$W/data/big.bin"
-waitfor "$RFILE"; waitfor "$W/m-loop/big.bin"
+waitfor "$RFILE"; waitfor "$W/m-loop/big.bin"; waitfor "$W/m-pass/big.bin"
 
-# Cold reads: three rounds of native, cafs, loopback, restic, each alone
-# after dropping the page cache; the median of each counts (this shared
-# machine's disk and CPU vary by 2x between runs). restic last in a round:
-# its mount keeps working in the background after a read.
+# Cold reads: ROUNDS (default 5) rounds of native, cafs, loopback, the
+# passthrough loopback and restic, each alone after dropping the page cache;
+# the median of each counts (this shared machine's disk and CPU vary by 2x
+# between runs, and within one). restic last in a round: its mount keeps
+# working in the background after a read.
 med() { tr ' ' '\n' | grep . | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-n_all=""; c_all=""; l_all=""; r_all=""
-for _ in 1 2 3; do
+n_all=""; c_all=""; l_all=""; p_all=""; r_all=""
+for _ in $(seq "${ROUNDS:-5}"); do
   drop; n_all="$n_all $(readsec "$W/data/big.bin")"
   drop; c_all="$c_all $(readsec "$W/m-cafs/big.bin")"
   drop; l_all="$l_all $(readsec "$W/m-loop/big.bin")"
+  drop; p_all="$p_all $(readsec "$W/m-pass/big.bin")"
   drop; r_all="$r_all $(readsec "$RFILE")"
 done
-native=$(echo "$n_all" | med); cafs=$(echo "$c_all" | med); loop=$(echo "$l_all" | med); restic=$(echo "$r_all" | med)
-echo "cold read seconds, three rounds: native$n_all; cafs$c_all; loopback$l_all; restic$r_all" >&2
+native=$(echo "$n_all" | med); cafs=$(echo "$c_all" | med); loop=$(echo "$l_all" | med); pass=$(echo "$p_all" | med); restic=$(echo "$r_all" | med)
+echo "cold read seconds per round: native$n_all; cafs$c_all; loopback$l_all; passthrough$p_all; restic$r_all" >&2
 readsec "$W/m-cafs/big.bin" >/dev/null
 cafs_warm=$(readsec "$W/m-cafs/big.bin")
 readsec "$W/data/big.bin" >/dev/null
@@ -82,6 +88,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a/b }'; }
   echo "|---|---|---|---|"
   echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | restic mount $(mbps "$restic") MB/s | $(ratio "$restic" "$cafs")× restic |"
   echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | go-fuse loopback $(mbps "$loop") MB/s | $(ratio "$loop" "$cafs")× loopback |"
+  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | loopback with kernel passthrough $(mbps "$pass") MB/s | $(ratio "$pass" "$cafs")× passthrough |"
   echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | native $(mbps "$native") MB/s | $(ratio "$native" "$cafs")× native |"
   echo "| warm re-read, 1 GiB | $(mbps "$cafs_warm") MB/s | native page cache $(mbps "$native_warm") MB/s | $(ratio "$native_warm" "$cafs_warm")× native |"
   echo "| stat walk, 100k files, cold | $walk_cafs s | native $walk_native s | $(ratio "$walk_cafs" "$walk_native")× native time |"
