@@ -8,7 +8,7 @@
 // opened when first used, lookups and listings load one list node at a
 // time (listings stream batch by batch through a name cursor, so a 100k
 // entry directory is never in memory), and files are read chunk by chunk
-// with [snapshot.File], one per open handle, which reads 4 MiB ahead of a
+// with [snapshot.File], one per open handle, which reads 8 MiB ahead of a
 // sequential reader in runs of adjacent chunks (one index lookup and one
 // read per MiB, every chunk still hashed). As root, a mount raises its own
 // read-ahead (the bdi's read_ahead_kb) to 1 MiB, and a process that serves

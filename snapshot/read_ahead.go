@@ -24,10 +24,13 @@ type RunGetter interface {
 // overlap the reader. The kernel sends several READs of one file at once and
 // they drift apart; the cache keeps cacheBytes, oldest first out, so chunks
 // are not evicted before the slower READs reach them.
-// Both are bounded in chunks too, for lists of tiny chunks.
+// Both are bounded in chunks too, for lists of tiny chunks. 8 MiB ahead
+// rather than 4: more runs are whole MiB reads and the packs' own kernel
+// read-ahead stays ahead of them (cold 1 GiB through a mount, eight
+// interleaved rounds: 1,190 against 1,105 MB/s, ~6% less CPU per GiB).
 const (
-	readAheadBytes  = 4 << 20
-	readAheadChunks = 256
+	readAheadBytes  = 8 << 20
+	readAheadChunks = 512
 	runBytes        = cas.MaxRunBytes
 	cacheBytes      = 2 * readAheadBytes
 	cacheChunks     = 4 * readAheadChunks

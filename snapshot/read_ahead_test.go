@@ -178,7 +178,7 @@ func TestReadAheadGlobalBudget(t *testing.T) {
 	base := cachedTotal.Load()
 	var files []*File
 	var wg sync.WaitGroup
-	for range 24 { // unbounded: 24 files × 4 MiB of read-ahead
+	for range 24 { // unbounded: 24 files × 8 MiB of read-ahead
 		f := OpenFile(r.Store(), e.ID, e.Size)
 		files = append(files, f)
 		wg.Add(1)
