@@ -56,6 +56,11 @@ for _ in $(seq "${ROUNDS:-5}"); do
 done
 native=$(echo "$n_all" | med); cafs=$(echo "$c_all" | med); loop=$(echo "$l_all" | med); pass=$(echo "$p_all" | med); restic=$(echo "$r_all" | med)
 echo "cold read seconds per round: native$n_all; cafs$c_all; loopback$l_all; passthrough$p_all; restic$r_all" >&2
+# paired BASE: the median over rounds of BASE's time / cafs's time in the
+# same round (the disk's speed drifts within a run; a round's reads are
+# seconds apart).
+paired() { paste -d' ' <(echo "$1" | tr ' ' '\n' | grep .) <(echo "$c_all" | tr ' ' '\n' | grep .) | awk '{ printf "%.3f\n", $1 / $2 }' | med; }
+loop_paired=$(paired "$l_all"); pass_paired=$(paired "$p_all"); restic_paired=$(paired "$r_all")
 # Warm re-reads: both files in the page cache, then five interleaved rounds.
 readsec "$W/m-cafs/big.bin" >/dev/null; readsec "$W/data/big.bin" >/dev/null
 cw_all=""; nw_all=""
@@ -91,9 +96,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a/b }'; }
 {
   echo "| measure | cafs | baseline | ratio |"
   echo "|---|---|---|---|"
-  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | restic mount $(mbps "$restic") MB/s | $(ratio "$restic" "$cafs")× restic |"
-  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | go-fuse loopback $(mbps "$loop") MB/s | $(ratio "$loop" "$cafs")× loopback |"
-  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | loopback with kernel passthrough $(mbps "$pass") MB/s | $(ratio "$pass" "$cafs")× passthrough |"
+  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | restic mount $(mbps "$restic") MB/s | $(ratio "$restic" "$cafs")× restic (paired $restic_paired×) |"
+  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | go-fuse loopback $(mbps "$loop") MB/s | $(ratio "$loop" "$cafs")× loopback (paired $loop_paired×) |"
+  echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | loopback with kernel passthrough $(mbps "$pass") MB/s | $(ratio "$pass" "$cafs")× passthrough (paired $pass_paired×) |"
   echo "| cold sequential read, 1 GiB | $(mbps "$cafs") MB/s | native $(mbps "$native") MB/s | $(ratio "$native" "$cafs")× native |"
   echo "| warm re-read, 1 GiB | $(mbps "$cafs_warm") MB/s | native page cache $(mbps "$native_warm") MB/s | $(ratio "$native_warm" "$cafs_warm")× native |"
   echo "| stat walk, 100k files, cold | $walk_cafs s | native $walk_native s | $(ratio "$walk_cafs" "$walk_native")× native time |"
