@@ -127,29 +127,57 @@ func (ps *PackStore) tmpPath(p PackID) string {
 // Put stores data under id (which must be Sum(data); Put does not check it,
 // Get does). It is a no-op when id is already stored or pending.
 func (ps *PackStore) Put(ctx context.Context, kind Kind, id ID, data []byte) error {
-	if err := ctx.Err(); err != nil {
+	p, err := ps.Prepare(ctx, kind, id, data)
+	if err != nil || p == nil {
 		return err
 	}
+	return ps.Commit(ctx, p)
+}
+
+// Prepared is a blob that Prepare has encoded and Commit appends.
+type Prepared struct {
+	h   recordHeader
+	bp  *[]byte
+	gen uint64
+}
+
+// Prepare does all that Put does but the append: it checks the blob, looks
+// id up and compresses; it returns nil, and no error, when id is stored
+// already. A caller that stores blobs from several goroutines and wants
+// them in the pack in its own order (the chunks of a file, so that a
+// reader finds them one after another: GetRun) prepares them concurrently
+// and commits them in that order. A Prepared never committed costs only
+// its memory.
+func (ps *PackStore) Prepare(ctx context.Context, kind Kind, id ID, data []byte) (*Prepared, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if kind != KindData && kind != KindTree {
-		return fmt.Errorf("cas: put %s: invalid kind %d", id.Short(), kind)
+		return nil, fmt.Errorf("cas: put %s: invalid kind %d", id.Short(), kind)
 	}
 	if uint64(len(data)) > maxBlobLen {
-		return fmt.Errorf("cas: put %s: blob of %d bytes is too large", id.Short(), len(data))
+		return nil, fmt.Errorf("cas: put %s: blob of %d bytes is too large", id.Short(), len(data))
 	}
 	if err := ps.writable(); err != nil {
-		return fmt.Errorf("cas: put %s: %w", id.Short(), err)
+		return nil, fmt.Errorf("cas: put %s: %w", id.Short(), err)
 	}
 	found, gen, err := ps.has(ctx, id)
 	if err != nil || found {
-		return err
+		return nil, err
 	}
 	bp := ps.getBuf(recordHdrSize + len(data) + len(data)>>7 + 64)
-	defer ps.putBuf(bp)
 	rec, codec := compress(data, (*bp)[:recordHdrSize])
 	*bp = rec
 	h := recordHeader{kind: kind, codec: codec, id: id, rawLen: uint32(len(data)), storedLen: uint32(len(rec) - recordHdrSize)}
 	putRecordHeader(rec, h)
-	return ps.append(ctx, h, rec, gen, false)
+	return &Prepared{h: h, bp: bp, gen: gen}, nil
+}
+
+// Commit appends a blob Prepare encoded, unless it was stored meanwhile.
+// p must not be used again.
+func (ps *PackStore) Commit(ctx context.Context, p *Prepared) error {
+	defer ps.putBuf(p.bp)
+	return ps.append(ctx, p.h, *p.bp, p.gen, false)
 }
 
 // Has reports whether id is stored or pending.

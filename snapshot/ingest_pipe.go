@@ -7,20 +7,24 @@ import (
 	"github.com/cafs/cafs/cas"
 )
 
-// chunkJob hashes and stores one chunk on a worker.
+// chunkJob hashes and encodes one chunk on a worker; the file's own
+// goroutine appends it to the pack when it retires the job, so a file's
+// chunks lie in its pack in the file's order (cold reads take them a MiB
+// at a time: cas.PackStore.GetRun).
 type chunkJob struct {
 	buf  []byte
 	n    int
 	id   cas.ID
+	prep *cas.Prepared // nil: stored already
 	err  error
 	done chan struct{}
 }
 
-func (j *chunkJob) run(ctx context.Context, s cas.Store) {
+func (j *chunkJob) run(ctx context.Context, ps *cas.PackStore) {
 	defer close(j.done)
 	data := j.buf[:j.n]
 	j.id = cas.Sum(data)
-	j.err = s.Put(ctx, cas.KindData, j.id, data)
+	j.prep, j.err = ps.Prepare(ctx, cas.KindData, j.id, data)
 }
 
 // chunkPipelined reads and splits the file on this goroutine and hands each
@@ -99,12 +103,18 @@ func (in *ingester) retireAll(ctx context.Context, window *[]*chunkJob, fb *File
 	return nil
 }
 
-// retire waits for the oldest job, returns its buffer and adds its chunk.
+// retire waits for the oldest job, returns its buffer, stores its chunk
+// and adds it to the file.
 func (in *ingester) retire(ctx context.Context, j *chunkJob, fb *FileBuilder) error {
 	<-j.done
 	in.bufs <- j.buf
 	if j.err != nil {
 		return j.err
+	}
+	if j.prep != nil {
+		if err := in.r.packs.Commit(ctx, j.prep); err != nil {
+			return err
+		}
 	}
 	in.stats.ReadBytes.Add(uint64(j.n))
 	return fb.Add(ctx, j.id, uint32(j.n))

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -207,5 +208,34 @@ func TestReadAheadGlobalBudget(t *testing.T) {
 	}
 	if held := cachedTotal.Load() - base; held != 0 {
 		t.Fatalf("closed files still count %d bytes", held)
+	}
+}
+
+// The ingest encodes chunks on several goroutines but appends a file's
+// chunks to the pack in the file's order, so read-ahead finds them one
+// after another (before, neighbours were often swapped).
+func TestIngestStoresChunksInFileOrder(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	r, e, _ := readAheadFixture(t)
+	ctx := context.Background()
+	f := OpenFile(r.Store(), e.ID, e.Size)
+	var prev cas.Location
+	n, swapped := 0, 0
+	err := f.Chunks(ctx, func(id cas.ID, off uint64, size uint32) error {
+		loc, err := r.idx.Lookup(ctx, id)
+		if err != nil {
+			return err
+		}
+		if n > 0 && loc.Pack == prev.Pack && loc.Offset < prev.Offset {
+			swapped++
+		}
+		prev, n = loc, n+1
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n < 100 || swapped > 0 {
+		t.Fatalf("%d of %d chunks lie before their predecessor in the pack", swapped, n)
 	}
 }
