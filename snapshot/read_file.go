@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -223,25 +222,16 @@ func checkChunkLen(ref ChunkRef, data []byte) error {
 	return nil
 }
 
-// ReadAtContext reads len(p) bytes at offset off, like io.ReaderAt.
+// ReadAtContext reads len(p) bytes at offset off, like io.ReaderAt: a
+// ReadHeld copied into p.
 func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errors.New("snapshot: negative offset")
-	}
+	h, err := f.ReadHeld(ctx, off, len(p))
 	n := 0
-	for n < len(p) && uint64(off)+uint64(n) < f.size {
-		pos := uint64(off) + uint64(n)
-		a, err := f.chunkAt(ctx, pos)
-		if err != nil {
-			return n, err
-		}
-		n += copy(p[n:], a.data[pos-a.start:])
-		f.release(a)
+	for _, part := range h.Parts() {
+		n += copy(p[n:], part)
 	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
+	h.Release()
+	return n, err
 }
 
 // ReadAt implements io.ReaderAt.
