@@ -136,10 +136,14 @@ func scanRun(data []byte, off int, base int64, want []Want, cand []int, fn func(
 		if err != nil || end > len(data) {
 			break
 		}
-		if k := wanted(want, cand, h); k >= 0 {
+		k := 0
+		for k < len(cand) && !wantsBlob(want, cand[k], h) {
+			k++
+		}
+		if k < len(cand) {
 			if blob, err := decodeVerify(h, data[off+recordHdrSize:end]); err == nil {
 				for ; k < len(cand); k++ { // every index that wants this blob
-					if cand[k] >= 0 && want[cand[k]].ID == h.id && want[cand[k]].Len == h.rawLen {
+					if wantsBlob(want, cand[k], h) {
 						fn(cand[k], blob)
 						cand[k], missing = -1, missing-1
 					}
@@ -151,12 +155,8 @@ func scanRun(data []byte, off int, base int64, want []Want, cand []int, fn func(
 	return off
 }
 
-// wanted returns the first k with cand[k] naming the blob of h, or -1.
-func wanted(want []Want, cand []int, h recordHeader) int {
-	for k, i := range cand {
-		if i >= 0 && want[i].ID == h.id && want[i].Len == h.rawLen {
-			return k
-		}
-	}
-	return -1
+// wantsBlob reports whether candidate index i (-1 once delivered) wants the
+// blob whose header is h.
+func wantsBlob(want []Want, i int, h recordHeader) bool {
+	return i >= 0 && want[i].ID == h.id && want[i].Len == h.rawLen
 }
